@@ -1,0 +1,4 @@
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {#- Layers are schemas of their own: staging, intermediate, marts, seeds. -#}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

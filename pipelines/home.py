@@ -1,0 +1,75 @@
+"""Every path under the chamdiem home folder, resolved in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+CONTRACTS_DIR = PROJECT_ROOT / "data_contracts"
+INBOUND_CONTRACTS_DIR = CONTRACTS_DIR / "inbound"
+PUBLISHED_CONTRACTS_DIR = CONTRACTS_DIR / "published"
+
+DEFAULT_HOME = Path("~/.chamdiem")
+
+
+@dataclass(frozen=True)
+class Home:
+    """The folder that holds all state of one chamdiem installation."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls, root: str | os.PathLike[str] | None = None) -> Home:
+        """The home given explicitly, else `$CHAMDIEM_HOME`, else `~/.chamdiem`."""
+        value = root or os.environ.get("CHAMDIEM_HOME") or DEFAULT_HOME
+        return cls(Path(value).expanduser().resolve())
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    def landing_dir(self, feed: str, period_label: str) -> Path:
+        return self.landing / feed / period_label
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def working_db(self) -> Path:
+        return self.warehouse_dir / "working.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        return self.warehouse_dir / "published.duckdb"
+
+    @property
+    def restricted_db(self) -> Path:
+        return self.warehouse_dir / "restricted.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def report_dir(self, period_label: str) -> Path:
+        return self.reports / period_label
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    def ensure(self) -> Home:
+        """Create the folder skeleton (idempotent) and return self."""
+        for path in (self.landing, self.warehouse_dir, self.exports, self.reports, self.dagster_home):
+            path.mkdir(parents=True, exist_ok=True)
+        dagster_yaml = self.dagster_home / "dagster.yaml"
+        if not dagster_yaml.exists():
+            dagster_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        return self
