@@ -72,3 +72,8 @@ def months_of(period: Period) -> list[Period]:
 
 def previous_quarter(period: Period) -> Period:
     return quarter_of(period.start - timedelta(days=1))
+
+
+def labels_for_quarter(period: Period) -> list[str]:
+    """Landing period labels a quarterly refresh reads: the quarter, its months, and its year."""
+    return [period.label, *(m.label for m in months_of(period)), str(period.start.year)]

@@ -1,0 +1,1 @@
+"""Assets per stage: ingest, transform (dbt), publish."""

@@ -1,0 +1,73 @@
+"""Publication of a quarter that passed its gate: a ready candidate, published on approval."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+
+from pipelines.checks import INDEX_KEY
+from pipelines.partitions import quarterly_partitions
+from pipelines.periods import quarter_from_partition_key
+from pipelines.publish import approve, prepare_candidate
+from pipelines.quality.results import GateResult, summarise
+from pipelines.resources import WarehouseResource
+
+
+class PublishConfig(dg.Config):
+    """Set `approve` and `approved_by` in the launchpad to publish the candidate in the same run."""
+
+    approve: bool = False
+    approved_by: str = ""
+    accept_warnings_reason: str = ""
+
+
+def _run_results(con, period_label: str, run_id: str) -> list[GateResult]:
+    rows = con.execute(
+        "select check_name, source, passed, severity, details from meta.gate_results"
+        " where period_label = ? and run_id = ?",
+        [period_label, run_id],
+    ).fetchall()
+    return [GateResult(n, s, p, sev, json.loads(d or "{}")) for n, s, p, sev, d in rows]
+
+
+@dg.asset(
+    key=["published", "analyst_warehouse"],
+    deps=[INDEX_KEY, dg.AssetKey(["marts", "service_indicator_points"])],
+    partitions_def=quarterly_partitions,
+    group_name="publish",
+    kinds={"duckdb"},
+    description="The analysts' warehouse file (and the restricted one) with every published version.",
+)
+def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig,
+                        warehouse: WarehouseResource) -> dg.MaterializeResult:
+    period = quarter_from_partition_key(context.partition_key)
+    home, settings = warehouse.home, warehouse.settings
+    con = warehouse.connect()
+    try:
+        results = _run_results(con, period.label, context.run_id)
+        summary = summarise(results)
+        if not results:
+            raise dg.Failure(description=f"{period.label}: no gate results in this run; nothing is published.")
+        if summary["blocking_failures"]:
+            raise dg.Failure(description=f"{period.label}: blocking checks failed; nothing is published.",
+                             metadata={"failures": dg.MetadataValue.json(summary["blocking_failures"][:50])})
+        candidate = prepare_candidate(con, period.label, summary, settings.service_index_rule_version,
+                                      actor=f"run:{context.run_id[:8]}")
+        outcome = {"status": candidate.status, "version": candidate.version}
+        approver = config.approved_by.strip() or ("auto-publication" if settings.auto_publish else "")
+        if candidate.status == "ready" and (config.approve or settings.auto_publish):
+            outcome = approve(con, home, period.label, approver,
+                              accept_warnings_reason=config.accept_warnings_reason or None)
+    finally:
+        con.close()
+    context.log.info(f"{period.label}: {outcome}")
+    return dg.MaterializeResult(metadata={
+        "period": period.label,
+        "version": int(outcome["version"]),
+        "status": str(outcome["status"]),
+        "content_hash": candidate.content_hash,
+        "published_db": dg.MetadataValue.path(str(home.published_db)),
+        "checks_passed": summary["passed"],
+        "warnings": dg.MetadataValue.json(summary["warnings"][:50]),
+    })

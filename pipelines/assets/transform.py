@@ -1,0 +1,69 @@
+"""dbt models (staging -> intermediate -> marts) as Dagster assets, built for one quarter at a time."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from pipelines.dbt import dbt_env, dbt_project, ensure_manifest
+from pipelines.partitions import quarterly_partitions
+from pipelines.periods import quarter_from_partition_key
+from pipelines.quality.dbt_results import from_run_results
+from pipelines.quality.results import record
+from pipelines.resources import WarehouseResource
+
+
+class ChamdiemTranslator(DagsterDbtTranslator):
+    """Asset keys follow the warehouse: [schema, table] for models and seeds, [source, table] for sources."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        kind = dbt_resource_props["resource_type"]
+        if kind == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props.get("schema") or "main", dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return dbt_resource_props.get("schema") or "dbt"
+
+
+translator = ChamdiemTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    partitions_def=quarterly_partitions,
+    dagster_dbt_translator=translator,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    """`dbt build` (seeds, models, tests) for the quarter; test outcomes also go to the gate record."""
+    period = quarter_from_partition_key(context.partition_key)
+    home = warehouse.home
+    settings = warehouse.settings
+    os.environ.update(dbt_env(home.working_db))
+    os.environ["CHAMDIEM_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
+    os.environ["CHAMDIEM_DUCKDB_THREADS"] = str(settings.duckdb_threads)
+    dbt_vars = {"period_label": period.label, "period_start": period.start.isoformat(),
+                "period_end": period.end.isoformat()}
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    run_results = invocation.get_artifact("run_results.json")
+    results = from_run_results(run_results)
+    con = warehouse.connect()
+    try:
+        record(con, period.label, context.run_id, results)
+    finally:
+        con.close()
+    if not invocation.is_successful():
+        failed = [r.describe() for r in results if r.blocks]
+        errors = [r.get("unique_id") for r in run_results.get("results", []) if r.get("status") == "error"]
+        raise dg.Failure(
+            description=f"dbt build failed for {period.label}: publication is blocked.",
+            metadata={"failed_tests": dg.MetadataValue.json(failed[:50]),
+                      "errored_nodes": dg.MetadataValue.json(errors[:50])},
+        )

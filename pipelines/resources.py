@@ -1,0 +1,43 @@
+"""Dagster resources: where the installation lives and how the warehouse is opened."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+
+from pipelines.dbt import dbt_executable, dbt_project
+from pipelines.home import Home
+from pipelines.settings import Settings
+from pipelines.warehouse import connect
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The chamdiem home folder; an empty value means `$CHAMDIEM_HOME` (default `~/.chamdiem`)."""
+
+    home_dir: str = ""
+
+    @property
+    def home(self) -> Home:
+        return Home.from_env(self.home_dir or None).ensure()
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.load(self.home)
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection to the working warehouse; close it before the step ends (one writer at a time)."""
+        return connect(self.home, self.settings, read_only=read_only)
+
+
+def build_resources(home_dir: str = "") -> dict[str, object]:
+    """The resources every definition uses, for one home folder."""
+    return {
+        "warehouse": WarehouseResource(home_dir=home_dir),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project,
+            profiles_dir=str(dbt_project.profiles_dir),
+            dbt_executable=str(dbt_executable()),
+            global_config_flags=["--no-use-colors", "--no-send-anonymous-usage-stats"],
+        ),
+    }

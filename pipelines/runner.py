@@ -1,0 +1,78 @@
+"""Headless runs of the Dagster definitions (the CLI and the tests use these; the UI runs the same job)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.home import Home
+from pipelines.periods import parse_period
+
+
+@dataclass
+class RefreshOutcome:
+    """What a quarterly refresh did: success, why not, and the publication state it left."""
+
+    period_label: str
+    success: bool
+    run_id: str
+    publication: dict[str, Any] = field(default_factory=dict)
+    blocking_failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def prepare_environment(home: Home) -> None:
+    """Point Dagster at the home's instance (telemetry off) and keep GX and dbt offline."""
+    home.ensure()
+    os.environ["DAGSTER_HOME"] = str(home.dagster_home)
+    os.environ["CHAMDIEM_HOME"] = str(home.root)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None,
+                accept_warnings_reason: str | None = None) -> RefreshOutcome:
+    """Run the quarterly job for one quarter in this process and report what happened."""
+    period = parse_period(period_label)
+    if period.kind != "quarter":
+        raise ValueError(f"refresh takes a quarter such as 2026-Q1, not {period_label!r}")
+    prepare_environment(home)
+    import dagster as dg  # noqa: PLC0415 - after DAGSTER_HOME is set
+
+    from pipelines.definitions import build_definitions  # noqa: PLC0415
+    from pipelines.quality.results import latest, summarise  # noqa: PLC0415
+    from pipelines.warehouse import connect, relation_exists  # noqa: PLC0415
+
+    defs = build_definitions(str(home.root))
+    job = defs.resolve_job_def("quarterly_refresh")
+    run_config = {"ops": {"published__analyst_warehouse": {"config": {
+        "approve": bool(approved_by), "approved_by": approved_by or "",
+        "accept_warnings_reason": accept_warnings_reason or ""}}}}
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(partition_key=period.partition_key, instance=instance,
+                                        run_config=run_config, raise_on_error=False,
+                                        tags={"chamdiem/trigger": "cli"})
+    errors = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            errors.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()[:1500]}")
+    con = connect(home)
+    try:
+        gate = summarise(latest(con, period.label))
+        publication = {}
+        rows = []
+        if relation_exists(con, "meta.publications"):
+            rows = con.execute(
+                "select version, status, content_hash, decided_by from meta.publications where period_label = ?"
+                " order by version desc limit 1", [period.label]).fetchall()
+        if rows:
+            publication = dict(zip(("version", "status", "content_hash", "decided_by"), rows[0], strict=True))
+    finally:
+        con.close()
+    published_ok = result.success and not gate["blocking_failures"]
+    return RefreshOutcome(period.label, published_ok, result.run_id, publication, gate["blocking_failures"],
+                          gate["warnings"], errors)
+
+

@@ -1,0 +1,56 @@
+"""What `chamdiem status` shows: periods, loads, gate results and published versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.home import Home
+from pipelines.warehouse import connect, relation_exists
+
+Table = tuple[str, list[str], list[tuple[Any, ...]]]
+
+
+def status_tables(home: Home) -> list[Table]:
+    """Tables for the status command (read-only queries of the working warehouse)."""
+    con = connect(home, read_only=True)
+    out: list[Table] = []
+    try:
+        if relation_exists(con, "meta.loads"):
+            cols = ["feed", "period", "files", "rows read", "accepted", "quarantined", "rejected files",
+                    "last load"]
+            rows = con.execute(
+                """
+                select feed, period_label, count(*), sum(rows_read), sum(rows_accepted), sum(rows_quarantined),
+                       count(*) filter (where status = 'rejected'), strftime(max(loaded_at), '%Y-%m-%d %H:%M')
+                from meta.loads where is_current group by all order by period_label, feed
+                """).fetchall()
+            out.append(("Current loads", cols, rows))
+        if relation_exists(con, "meta.gate_results"):
+            rows = con.execute(
+                """
+                with last_run as (
+                    select period_label, arg_max(run_id, checked_at) as run_id
+                    from meta.gate_results group by period_label
+                )
+                select g.period_label, count(*), count(*) filter (where passed),
+                       count(*) filter (where not passed and severity = 'error'),
+                       count(*) filter (where not passed and severity = 'warn'),
+                       case when count(*) filter (where not passed and severity = 'error') = 0
+                            then 'pass' else 'BLOCKED' end
+                from meta.gate_results g join last_run using (period_label, run_id)
+                group by all order by 1
+                """).fetchall()
+            out.append(("Quality gate (latest run per period)",
+                        ["period", "checks", "passed", "blocking failures", "warnings", "gate"], rows))
+        if relation_exists(con, "meta.publications"):
+            rows = con.execute(
+                """
+                select period_label, version, status, left(content_hash, 12), decided_by,
+                       strftime(coalesce(decided_at, created_at), '%Y-%m-%d %H:%M')
+                from meta.publications order by period_label, version
+                """).fetchall()
+            out.append(("Publications", ["period", "version", "status", "content hash", "decided by", "when"],
+                        rows))
+    finally:
+        con.close()
+    return out
