@@ -319,12 +319,18 @@ def _rebuild_file(con: duckdb.DuckDBPyConnection, target: PublicationTarget, db_
             else:
                 con.execute(f"create table {hist} as select * from {cand} where period_label_published = ?"
                             f" and publication_version = ?", [period_label, version])
+            # Views are bound inside the new file, so they must not name the temporary catalog.
             cols = ", ".join(table.columns)
-            con.execute(
-                f"create view pub.main.{table.name} as select {cols}, publication_version from {hist} h"
-                f" where publication_version = (select max(publication_version) from {hist} x"
-                f" where x.period_label_published = h.period_label_published)"
-            )
+            home_catalog = con.execute("select current_database()").fetchone()[0]
+            con.execute("use pub")
+            try:
+                con.execute(
+                    f"create view main.{table.name} as select {cols}, publication_version"
+                    f" from versions.{table.name} h where publication_version = (select max(publication_version)"
+                    f" from versions.{table.name} x where x.period_label_published = h.period_label_published)"
+                )
+            finally:
+                con.execute(f"use \"{home_catalog}\"")
         con.execute(
             "create table pub.main.publications as select period_label, version, content_hash, rule_versions,"
             " code_version, decided_by as approved_by, decided_at as approved_at, diff"

@@ -1,0 +1,31 @@
+# The few verbs people need. `make demo` and `make test` work on a fresh machine (they set up first).
+SHELL := /bin/bash
+PY := .venv/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: setup demo test lint bench clean
+
+setup: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv
+	$(UV) sync --frozen --extra dev --compile-bytecode
+	@touch $@
+
+demo: setup
+	.venv/bin/chamdiem demo
+
+test: setup
+	.venv/bin/pytest -q
+
+lint: setup
+	.venv/bin/ruff check pipelines tests benchmarks notebooks
+
+bench: setup
+	$(PY) -m benchmarks.run --scale province
+
+clean:
+	rm -rf dbt_project/target dbt_project/logs .pytest_cache
