@@ -1,0 +1,49 @@
+-- Ratings given in each quarter, in the state delivered most recently on or before the quarter.
+with ratings as (
+    select * from {{ ref('stg_ratings') }}
+),
+
+periods as (
+    select * from {{ ref('int_766_periods') }} where period_type = 'quarter'
+),
+
+dated as (
+    select
+        *,
+        {{ label_period_end_766('delivery_period_label') }} as delivery_period_end
+    from ratings
+),
+
+one_per_delivery as (
+    select *
+    from dated
+    qualify row_number() over (
+        partition by rating_id, delivery_period_end order by loaded_at desc, source_row_number desc
+    ) = 1
+),
+
+states as (
+    select
+        *,
+        lead(delivery_period_end) over (partition by rating_id order by delivery_period_end)
+            as next_delivery_period_end
+    from one_per_delivery
+),
+
+final as (
+    select
+        p.period_label,
+        s.rating_id,
+        s.dossier_id,
+        s.unit_code,
+        s.rated_at,
+        s.rating,
+        s.rating = 'unsatisfied' as is_dislike
+    from states as s
+    inner join periods as p
+        on s.delivery_period_end <= p.period_end
+        and coalesce(s.next_delivery_period_end, date '9999-12-31') > p.period_end
+        and cast(s.rated_at as date) between p.period_start and p.period_end
+)
+
+select * from final
