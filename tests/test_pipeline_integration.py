@@ -1,0 +1,138 @@
+"""A real quarter end to end: demo feeds -> ingest -> dbt -> gate -> publication, numbers asserted."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.conftest import INTEGRATION_QUARTERS
+
+
+def _published(home) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(home.published_db), read_only=True)
+
+
+def test_every_quarter_is_published_and_ranked(demo_home) -> None:
+    home, _summary, outcomes = demo_home
+    for label in INTEGRATION_QUARTERS:
+        outcome = outcomes[label]
+        assert outcome.blocking_failures == [] and outcome.errors == [], outcome
+        assert outcome.publication["status"] == "published"
+        assert outcome.publication["decided_by"] == "Kiểm thử viên"
+    con = _published(home)
+    rows = con.execute("""
+        select period_label, peer_group, count(*) as units, min(rank_in_peer_group), max(peer_group_size)
+        from unit_service_index group by all order by all""").fetchall()
+    communes = [r for r in rows if r[1] == "communes"]
+    assert [(r[0], r[2], r[3], r[4]) for r in communes] == [(q, 148, 1, 148) for q in INTEGRATION_QUARTERS]
+    # Group points add up to the total, and the portal split adds up to G4.
+    gap = con.execute("""select max(abs(g1_points + g2_points + g3_points + g4_points + g5_points - total_points)),
+                                max(abs(g4a_points + g4b_points - g4_points)) from unit_service_index""").fetchone()
+    assert gap[0] < 1e-9 and gap[1] < 1e-9
+    # Competition ranking on the 2-decimal total within each peer group.
+    bad = con.execute("""
+        select count(*) from (
+            select rank_in_peer_group, rank() over (partition by period_label, peer_group
+                                                    order by total_points_display desc) as expected
+            from unit_service_index where total_points is not null)
+        where rank_in_peer_group <> expected""").fetchone()[0]
+    assert bad == 0
+    # rank_change = previous_rank - rank, with previous ranks from the earlier quarter.
+    moved = con.execute("""
+        select count(*), count(*) filter (where c.rank_change = p.rank_in_peer_group - c.rank_in_peer_group
+                                          and c.previous_rank = p.rank_in_peer_group)
+        from unit_service_index c join unit_service_index p
+          on p.unit_code = c.unit_code and p.period_label = ? and c.period_label = ?""",
+        list(INTEGRATION_QUARTERS)).fetchone()
+    assert moved[0] > 100 and moved[0] == moved[1]
+    con.close()
+
+
+def test_indicator_2_1_matches_an_independent_count_from_the_landing_file(demo_home) -> None:
+    """Recount 2.1's numerator and denominator for one commune straight from the delivered CSV."""
+    home, _summary, _ = demo_home
+    quarter = INTEGRATION_QUARTERS[0]
+    files = sorted((home.landing / "dossiers" / quarter).glob("*"))
+    assert files
+    con = duckdb.connect()
+    published = _published(home)
+    unit = published.execute(
+        "select unit_code from unit_service_index where period_label = ? and peer_group = 'communes'"
+        " order by unit_code limit 1", [quarter]).fetchone()[0]
+    n, d = published.execute(
+        "select numerator, denominator from service_indicator_points where period_label = ? and unit_code = ?"
+        " and indicator_id = '2.1'", [quarter, unit]).fetchone()
+    points = published.execute(
+        "select points from service_indicator_points where period_label = ? and unit_code = ?"
+        " and indicator_id = '2.1'", [quarter, unit]).fetchone()[0]
+    published.close()
+    assert d > 0
+    assert points == pytest.approx(20 * n / d)
+    frame = pl.read_csv(files[0], infer_schema=False)
+    frame = frame.filter(pl.col("Mã đơn vị") == unit)
+    assert 0 < frame.height and d <= frame.height + 5
+    con.close()
+
+
+def test_quarantine_accounting_in_the_working_warehouse(demo_home) -> None:
+    home, _summary, _ = demo_home
+    from pipelines.warehouse import connect
+
+    con = connect(home, read_only=True)
+    bad = con.execute("select count(*) from meta.loads where status = 'loaded'"
+                      " and rows_read <> rows_accepted + rows_quarantined").fetchone()[0]
+    assert bad == 0
+    quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
+    counted = con.execute("select sum(rows_quarantined) from meta.loads where status in ('loaded', 'superseded')"
+                          ).fetchone()[0]
+    assert quarantined == counted and quarantined > 0
+    con.close()
+
+
+def test_personal_data_only_in_the_restricted_file(demo_home) -> None:
+    home, _summary, _ = demo_home
+    con = _published(home)
+    columns = {r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()}
+    assert "full_name" not in columns and "staff_id" not in columns
+    con.close()
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_failing_gate_leaves_the_published_file_untouched(demo_home, tmp_path) -> None:
+    """A re-delivery full of bad rows pushes the quarantine share over the threshold: nothing is published."""
+    from pipelines.home import Home
+    from pipelines.runner import run_refresh
+
+    source, _summary, _ = demo_home
+    home = Home.from_env(tmp_path / "home").ensure()
+    shutil.copytree(source.landing, home.landing, dirs_exist_ok=True)
+    shutil.copy(source.working_db, home.working_db)
+    shutil.copy(source.published_db, home.published_db)
+    shutil.copy(source.restricted_db, home.restricted_db)
+    before = _sha(home.published_db)
+
+    quarter = INTEGRATION_QUARTERS[-1]
+    target = sorted((home.landing / "dossiers" / quarter).glob("*.csv"))[0]
+    frame = pl.read_csv(target, infer_schema=False)
+    broken = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) % 10 == 0).then(pl.lit("không phải ngày")).otherwise(pl.col("Hạn xử lý"))
+        .alias("Hạn xử lý"))
+    broken.write_csv(target)
+
+    outcome = run_refresh(home, quarter, approved_by="Kiểm thử viên")
+    assert any("quarantine_share" in f for f in outcome.blocking_failures), outcome
+    assert _sha(home.published_db) == before
+    from pipelines.warehouse import connect
+
+    con = connect(home, read_only=True)
+    statuses = con.execute("select status from meta.publications where period_label = ? order by version",
+                           [quarter]).fetchall()
+    con.close()
+    assert statuses == [("published",)]
