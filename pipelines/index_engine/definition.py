@@ -207,7 +207,8 @@ def parse_definition(doc: Any, *, source_path: Path | None = None) -> IndexDefin
     if warehouse is not None:
         _expect(isinstance(warehouse, dict), f, "index_run.warehouse", "expected a mapping")
         _no_unknown(warehouse, {"indicators_table", "units_table", "value_column", "unit_filter", "columns",
-                                "denominators_query", "unit_groups"}, f, "index_run.warehouse")
+                                "denominators_query", "unit_groups", "source_rule_version"}, f,
+                    "index_run.warehouse")
     defn = IndexDefinition(
         code=d["code"], name=str(d.get("name", d["code"])), rule_version=d["rule_version"], nodes=nodes,
         pipeline=pipeline, unit_code=str(inputs.get("unit_code", "unit_code")),
@@ -365,9 +366,10 @@ _STEP_PARAMS: dict[str, set[str]] = {
     "treat_outliers": {"method", "skew_thresh", "kurt_thresh", "boundary", "winmax", "f2", "combine_treat",
                        "box_cox_lambda", "overrides"},
     "normalise": {"method", "range", "a", "b", "scale", "reference", "cap", "variant", "bands", "p",
-                  "negative_column", "previous_column", "norm_reference", "overrides", "low", "high"},
+                  "negative_column", "previous_column", "norm_reference", "overrides", "low", "high",
+                  "upper", "target"},
     "weight": {"scheme", "weights"},
-    "aggregate": {"method", "by_level", "p", "dat_thresh"},
+    "aggregate": {"method", "by_level", "p", "dat_thresh", "missing", "missing_by_level"},
     "rank": {"precision", "ties", "partition", "tie_break_keys"},
 }
 
@@ -434,6 +436,12 @@ def _validate_step(kind: str, p: dict[str, Any], f: Path | None, key: str) -> No
             _expect(isinstance(lvl, int) and lvl >= 2, f, f"{key}.by_level.{lvl}", "expected a level >= 2")
             _expect(meth in AGGREGATE_METHODS, f, f"{key}.by_level.{lvl}",
                     f"expected one of {list(AGGREGATE_METHODS)}, found {meth!r}")
+        policies = ("rescale", "skip", "null")
+        if "missing" in p:
+            _expect(p["missing"] in policies, f, f"{key}.missing", f"expected one of {list(policies)}")
+        for lvl, pol in (p.get("missing_by_level") or {}).items():
+            _expect(isinstance(lvl, int) and lvl >= 2 and pol in policies, f, f"{key}.missing_by_level.{lvl}",
+                    f"expected level (>= 2) -> one of {list(policies)}")
     elif kind == "rank":
         prec = p.get("precision")
         _expect(prec is None or (isinstance(prec, int) and prec >= 0), f, f"{key}.precision",

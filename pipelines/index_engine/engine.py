@@ -267,6 +267,9 @@ def compute_indicators(defn: IndexDefinition, inp: Inputs, tree: Tree, *,
 
 
 def _upper(p: dict[str, Any]) -> float | None:
+    """The normalised maximum U that points lost are measured against (``upper`` overrides)."""
+    if p.get("upper") is not None:
+        return float(p["upper"])
     m = p.get("method", "minmax")
     if m == "minmax":
         return float(p.get("range", [0, 100])[1])
@@ -334,6 +337,14 @@ def aggregate_params(defn: IndexDefinition) -> tuple[dict[int, str], str, float,
             float(p.get("p", 1.0)), p.get("dat_thresh"))
 
 
+def missing_params(defn: IndexDefinition) -> dict[int, str]:
+    """Missing-component policy per level (``missing`` for all levels, ``missing_by_level`` overrides)."""
+    p = defn.steps("aggregate")[0].params
+    levels = sorted({n.level for n in defn.aggregates})
+    out = {lvl: p["missing"] for lvl in levels} if "missing" in p else {}
+    return out | {int(k): v for k, v in (p.get("missing_by_level") or {}).items()}
+
+
 def rank_params(defn: IndexDefinition) -> tuple[int | None, list[str]]:
     """Published precision and partition columns of the rank step (none: full precision, one partition)."""
     steps = defn.steps("rank")
@@ -392,13 +403,16 @@ def run_index(defn: IndexDefinition, data: pl.DataFrame | None = None, metadata:
     state = compute_indicators(defn, inp, tree, record=record, treatment_log=tlog)
     methods, default, p, dat_thresh = aggregate_params(defn)
     _check_positive(defn, tree, state.values, methods, default)
-    values = aggregate_tree(tree, state.values, state.node_weights, methods, default, p=p, dat_thresh=dat_thresh)
+    missing = missing_params(defn)
+    values = aggregate_tree(tree, state.values, state.node_weights, methods, default, p=p, dat_thresh=dat_thresh,
+                            missing=missing)
     values[~state.active] = np.nan
     agg_step_no = next(i for i, s in enumerate(defn.pipeline, start=1) if s.kind == "aggregate")
     for lvl in sorted({int(tree.levels[a]) for a in tree.aggregate_positions()}):
         pos = [a for a in tree.aggregate_positions() if tree.levels[a] == lvl]
         record.append(StepDataset(agg_step_no, f"aggregate:level_{lvl}",
-                                  {"method": methods.get(lvl, default), "p": p, "dat_thresh": dat_thresh},
+                                  {"method": methods.get(lvl, default), "p": p, "dat_thresh": dat_thresh,
+                                   "missing": missing.get(lvl)},
                                   _long(inp.units, [tree.codes[a] for a in pos], values[:, pos])))
     precision, part_cols = rank_params(defn)
     part = partition_keys(inp, part_cols)
@@ -406,7 +420,7 @@ def run_index(defn: IndexDefinition, data: pl.DataFrame | None = None, metadata:
     if defn.steps("rank"):
         rank_no = next(i for i, s in enumerate(defn.pipeline, start=1) if s.kind == "rank")
         record.append(StepDataset(rank_no, "rank", defn.steps("rank")[0].params, scores))
-    child_w = normalised_child_weights(tree, values, state.node_weights, methods, default)
+    child_w = normalised_child_weights(tree, values, state.node_weights, methods, default, missing)
     ew = effective_weights(tree, child_w)
     ew[~state.active] = np.nan
     from .explain import contributions, strengths_weaknesses

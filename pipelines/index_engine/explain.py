@@ -68,9 +68,9 @@ def _frame(units: list[str], scope: str, node: str, comps: list[str], comp_level
             share = contrib / np.log(total)[:, None]
         else:
             space = "points"
-            contrib = np.where(present, v, np.nan)
+            contrib = np.where(present, w * v, np.nan)
             pmax = np.array([maxima.get(c) if maxima.get(c) is not None else np.nan for c in comps])
-            lost = np.where(present, pmax - v, np.nan)
+            lost = np.where(present, w * (pmax - v), np.nan)
             share = contrib / total[:, None]
     return pl.DataFrame({
         "unit_code": np.repeat(np.array(units, dtype=object), k).tolist(), "scope": scope, "node_code": node,

@@ -258,6 +258,8 @@ def _check_supported(defn: IndexDefinition) -> None:
                 if prm.get("method", "minmax") not in SQL_NORMALISE:
                     raise NotImplementedError(f"the SQL path normalises with {SQL_NORMALISE} only")
         if s.kind == "aggregate":
+            if p.get("missing") not in (None, "rescale", "skip") or p.get("missing_by_level"):
+                raise NotImplementedError("the SQL path handles missing components by re-scaling only")
             for m in [p.get("method", "arithmetic"), *(p.get("by_level") or {}).values()]:
                 if m not in SQL_AGGREGATE:
                     raise NotImplementedError(f"the SQL path aggregates with {SQL_AGGREGATE} only")

@@ -19,6 +19,7 @@ class Tree:
     parent: np.ndarray  # position of the parent, -1 for the root
     children: dict[int, np.ndarray]
     n_indicators: int
+    maxima: np.ndarray  # max_points of every node (NaN when the hierarchy has none)
 
     @classmethod
     def from_definition(cls, defn: IndexDefinition) -> Tree:
@@ -27,7 +28,8 @@ class Tree:
         pos = {c: i for i, c in enumerate(codes)}
         parent = np.array([pos[n.parent] if n.parent else -1 for n in nodes])
         children = {i: np.flatnonzero(parent == i) for i in range(len(nodes)) if not nodes[i].is_indicator}
-        return cls(codes, np.array([n.level for n in nodes]), parent, children, len(defn.indicators))
+        maxima = np.array([n.max_points if n.max_points is not None else np.nan for n in nodes], dtype=float)
+        return cls(codes, np.array([n.level for n in nodes]), parent, children, len(defn.indicators), maxima)
 
     @property
     def root(self) -> int:
@@ -49,13 +51,16 @@ def level_method(methods: dict[int, str], default: str, level: int) -> str:
 
 
 def aggregate_tree(tree: Tree, ind_values: np.ndarray, node_weights: np.ndarray, methods: dict[int, str],
-                   default_method: str = "arithmetic", *, p: float = 1.0,
-                   dat_thresh: float | None = None) -> np.ndarray:
+                   default_method: str = "arithmetic", *, p: float = 1.0, dat_thresh: float | None = None,
+                   missing: dict[int, str] | None = None) -> np.ndarray:
     """Values of every node from the indicator values.
 
     ``ind_values`` has shape (..., M, Q); ``node_weights`` shape (N,) or (..., N) for per-replication weights.
-    Returns shape (..., M, N). Weights are re-scaled over the components present at every node.
+    Returns shape (..., M, N). Missing components follow ``missing`` per level: ``rescale`` (means: weights
+    re-scaled over the components present; point sums: scaled up to the node's maximum over the maxima present),
+    ``skip`` (point sums: add what is present), ``null`` (any missing component makes the node missing).
     """
+    missing = missing or {}
     lead = ind_values.shape[:-1]
     out = np.full(lead + (len(tree.codes),), np.nan)
     out[..., : tree.n_indicators] = ind_values
@@ -73,12 +78,24 @@ def aggregate_tree(tree: Tree, ind_values: np.ndarray, node_weights: np.ndarray,
             res = np.stack([copeland(flat[i], wflat[i][0]) for i in range(flat.shape[0])])
             out[..., a] = res.reshape(vals.shape[:-1])
         else:
-            out[..., a] = aggregate(vals, wch, method, p=p, dat_thresh=dat_thresh)
+            res = aggregate(vals, wch, method, p=p, dat_thresh=dat_thresh)
+            policy = missing.get(int(tree.levels[a]), "skip" if method == "sum" else "rescale")
+            gap = np.isnan(vals).any(axis=-1)
+            if method == "sum" and policy == "rescale":
+                present_max = np.where(np.isnan(vals), 0.0, tree.maxima[ch]).sum(axis=-1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    scaled = np.where(present_max > 0, tree.maxima[a] * res / present_max, np.nan)
+                # with every component present the plain sum is kept, so no rounding is introduced
+                res = np.where(gap, scaled, res)
+            elif policy == "null":
+                res = np.where(gap, np.nan, res)
+            out[..., a] = res
     return out
 
 
 def normalised_child_weights(tree: Tree, node_values: np.ndarray, node_weights: np.ndarray,
-                             methods: dict[int, str], default_method: str) -> np.ndarray:
+                             methods: dict[int, str], default_method: str,
+                             missing: dict[int, str] | None = None) -> np.ndarray:
     """Per unit, each node's weight within its parent re-scaled over the components present (M, N).
 
     A point sum gives each present component weight 1 (points add up); a missing component gets 0.
@@ -90,7 +107,13 @@ def normalised_child_weights(tree: Tree, node_values: np.ndarray, node_weights: 
         present = ~np.isnan(node_values[:, ch])
         method = level_method(methods, default_method, int(tree.levels[a]))
         if method == "sum":
-            out[:, ch] = present.astype(float)
+            factor = np.ones(m)
+            if (missing or {}).get(int(tree.levels[a])) == "rescale":
+                present_max = np.where(present, tree.maxima[ch], 0.0).sum(axis=1)
+                gap = ~present.all(axis=1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    factor = np.where(gap & (present_max > 0), tree.maxima[a] / present_max, 1.0)
+            out[:, ch] = present * factor[:, None]
             continue
         wp = np.where(present, node_weights[ch], 0.0)
         s = wp.sum(axis=1, keepdims=True)

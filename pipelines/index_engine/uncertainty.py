@@ -73,10 +73,11 @@ class Evaluator:
     """Scores and ranks of the index for a batch of design rows."""
 
     def __init__(self, run: IndexRun, inp: Inputs, tree: Tree, factors: list[Factor], pool: np.ndarray):
-        from .engine import aggregate_params, partition_keys, rank_params
+        from .engine import aggregate_params, missing_params, partition_keys, rank_params
 
         self.run, self.inp, self.tree, self.factors, self.pool = run, inp, tree, factors, pool
         self.methods, self.default, self.p, self.dat_thresh = aggregate_params(run.definition)
+        self.missing = missing_params(run.definition)
         self.precision, cols = rank_params(run.definition)
         self.part = partition_keys(inp, cols)
         self.nominal_weights = run.node_weights["weight"].to_numpy()
@@ -108,11 +109,14 @@ class Evaluator:
         picks = {f.name: f.pick(design[:, i]) for i, f in enumerate(self.factors)}
         weights = (self.pool[picks["weights"]] if "weights" in picks
                    else np.broadcast_to(self.nominal_weights, (r, len(self.nominal_weights))))
-        ind_names = [f for f in self.factors if f.name not in ("weights", "aggregate_method")]
+        # Exclusion and weights act after the indicator steps, so they are vectorised, not re-run.
+        ind_names = [f for f in self.factors if f.name not in ("weights", "aggregate_method", "exclude_indicator")]
         agg = next((f for f in self.factors if f.name == "aggregate_method"), None)
+        excl = next((f for f in self.factors if f.name == "exclude_indicator"), None)
         keys = np.zeros(r, dtype=np.int64)
         for f in ind_names + ([agg] if agg else []):
             keys = keys * len(f.options) + picks[f.name]
+        codes = self.run.definition.indicator_codes
         out = np.full((r, len(self.inp.units)), np.nan)
         for key in np.unique(keys):
             rows = np.flatnonzero(keys == key)
@@ -123,8 +127,14 @@ class Evaluator:
             if agg is not None:
                 default = agg.options[picks["aggregate_method"][first]]
                 methods = {}
-            node_vals = aggregate_tree(self.tree, np.broadcast_to(vals, (len(rows),) + vals.shape), weights[rows],
-                                       methods, default, p=self.p, dat_thresh=self.dat_thresh)
+            batch = np.repeat(vals[None, :, :], len(rows), axis=0)
+            if excl is not None:
+                for row_i, opt in enumerate(picks["exclude_indicator"][rows]):
+                    code = excl.options[opt]
+                    if code is not None:
+                        batch[row_i, :, codes.index(code)] = np.nan
+            node_vals = aggregate_tree(self.tree, batch, weights[rows], methods, default, p=self.p,
+                                       dat_thresh=self.dat_thresh, missing=self.missing)
             sc = node_vals[..., self.tree.root]
             sc[:, ~active] = np.nan
             out[rows] = sc

@@ -53,10 +53,19 @@ def warehouse_inputs(con: duckdb.DuckDBPyConnection, defn_path: str | Path, peri
     unit_groups = list(wh.get("unit_groups", defn.unit_groups))
     groups = ", ".join(f"u.{_quote(g)}" for g in unit_groups)
     unit_where = ["true"]
+    point_where = "period_label = ?"
     params: list[Any] = [period_label]
+    source_rv = wh.get("source_rule_version")
+    if source_rv is not None:
+        # The marts hold every rule version side by side; read the one the definition is built on.
+        point_where += " and rule_version = ?"
+        params.append(source_rv)
     if _has_column(con, units_table, "period_label"):
         unit_where.append("u.period_label = ?")
         params.append(period_label)
+    if source_rv is not None and _has_column(con, units_table, "rule_version"):
+        unit_where.append("u.rule_version = ?")
+        params.append(source_rv)
     if wh.get("unit_filter"):
         unit_where.append(f"({wh['unit_filter']})")
     if peer_group is not None:
@@ -68,7 +77,7 @@ def warehouse_inputs(con: duckdb.DuckDBPyConnection, defn_path: str | Path, peri
     den_cols = ", d.* exclude (unit_code)" if denominators else ""
     sql = f"""
         with points as (
-            select * from {table} where period_label = ?
+            select * from {table} where {point_where}
         ),
 
         pivoted as (
