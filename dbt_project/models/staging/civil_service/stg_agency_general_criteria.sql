@@ -1,0 +1,26 @@
+with source as (
+    {{ current_rows('agency_general_criteria') }}
+),
+
+renamed as (
+    select
+        trim(unit_code) as unit_code,
+        year,
+        lower(trim(criterion)) as criterion,
+        points,
+        max_points,
+        approved,
+        _load_id as load_id,
+        _period_label as delivery_period_label,
+        _source_file as source_file,
+        _file_hash as file_hash,
+        _row_number as source_row_number,
+        _loaded_at as loaded_at
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

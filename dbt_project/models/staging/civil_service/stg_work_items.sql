@@ -1,0 +1,31 @@
+with source as (
+    {{ current_rows('work_items') }}
+),
+
+renamed as (
+    select
+        trim(item_id) as item_id,
+        trim(staff_id) as staff_id,
+        period_start,
+        lower(trim(period_type)) as period_type,
+        trim(product_code) as product_code,
+        assigned_qty,
+        completed_qty,
+        quality_fail_count,
+        delay_count,
+        exempt_objective,
+        directing_task,
+        _load_id as load_id,
+        _period_label as delivery_period_label,
+        _source_file as source_file,
+        _file_hash as file_hash,
+        _row_number as source_row_number,
+        _loaded_at as loaded_at
+    from source
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final
