@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from fixtures import scenario_766
 from fixtures.raw_766 import create_raw_tables
 
@@ -80,9 +79,22 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     result = subprocess.run(
-        [str(DBT), "build", "--select", SELECTOR, "--target-path", str(tmp / "target"),
-         "--log-path", str(tmp / "logs"), "--no-partial-parse"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(DBT),
+            "build",
+            "--select",
+            SELECTOR,
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+            "--no-partial-parse",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     run_results = json.loads((tmp / "target" / "run_results.json").read_text())
@@ -155,8 +167,16 @@ def test_worked_example_10_2_indicators(warehouse, indicator_id: str) -> None:
 
 def test_worked_example_10_2_groups_and_total(warehouse) -> None:
     row = _index_row(warehouse, "P_B")
-    expected = {"g1_points": 16.82, "g2_points": 19.36, "g3_points": 16.10, "g4a_points": 5.40,
-                "g4b_points": 5.15, "g4_points": 10.55, "g5_points": 16.02, "total_points": 78.85}
+    expected = {
+        "g1_points": 16.82,
+        "g2_points": 19.36,
+        "g3_points": 16.10,
+        "g4a_points": 5.40,
+        "g4b_points": 5.15,
+        "g4_points": 10.55,
+        "g5_points": 16.02,
+        "total_points": 78.85,
+    }
     for column, value in expected.items():
         assert row[column] == pytest.approx(value, abs=1e-9), column
     assert row["total_points_display"] == 78.85
@@ -232,11 +252,13 @@ def test_ranking_unit_tests_passed(warehouse) -> None:
 
 
 def test_rank_and_previous_rank(warehouse) -> None:
-    # 2025-Q4: P_E4 has dossiers, P_B has none; 2026-Q1 the other way round
+    # 2025-Q4: P_E4 has dossiers, P_B none (the earliest units and procedures snapshot applies); 2026-Q1 the
+    # other way round
     assert _index_row(warehouse, "P_E4", "2025-Q4")["rank_in_peer_group"] == 1
     b = _index_row(warehouse, "P_B")
     assert (b["rank_in_peer_group"], b["peer_group_size"], b["previous_rank"], b["rank_change"]) == (1, 2, 2, 1)
-    assert b["previous_total_points"] == pytest.approx(0.0)
+    # no dossiers in 2025-Q4, but the procedure catalogue scores: 1.3 = 2 x 220 / 230, 3.5 = 2 x 70 / 80, 4.5a = 2
+    assert b["previous_total_points"] == pytest.approx(2 * 220 / 230 + 1.75 + 2)
     e4 = _index_row(warehouse, "P_E4")
     assert (e4["rank_in_peer_group"], e4["rank_change"]) == (2, -1)
 
@@ -302,7 +324,5 @@ def test_marts_are_unique_and_complete(warehouse) -> None:
         """
     ).fetchone()[0]
     assert duplicates == 0
-    periods = warehouse.execute(
-        "select distinct period_label from marts.unit_service_index order by 1"
-    ).fetchall()
+    periods = warehouse.execute("select distinct period_label from marts.unit_service_index order by 1").fetchall()
     assert [p[0] for p in periods] == ["2025", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026", "2026-Q1"]
