@@ -177,7 +177,8 @@ def compute_indicators(defn: IndexDefinition, inp: Inputs, tree: Tree, *,
                 for j in np.flatnonzero(cover < thr):
                     x[:, j] = np.nan
                     flags[(-1, int(j))] = f"indicator_dropped: coverage {cover[j]:.3f} < {thr}"
-            availability = 1.0 - np.isnan(x).sum(axis=1) / max(q, 1)
+            # Compared at the 4 decimals a limit is written with: 0.6667 stands for 2/3 (spec §14 sketch).
+            availability = np.round(1.0 - np.isnan(x).sum(axis=1) / max(q, 1), 4)
             limit = float(p.get("unit_min_availability", 0.0))
             drop = active & (availability < limit)
             if record is not None:
@@ -314,8 +315,8 @@ def _indicator_dataset(step_no: int, kind: str, params: dict[str, Any], inp: Inp
     data = pl.DataFrame({
         "unit_code": np.repeat(np.array(inp.units, dtype=object), q).tolist(),
         "node_code": codes * m,
-        "value": x.reshape(-1),
-        "is_imputed": imputed.reshape(-1),
+        "value": x.reshape(-1).copy(),  # later steps change x in place
+        "is_imputed": imputed.reshape(-1).copy(),
         "flag": [flags.get((-1, j)) for _ in range(m) for j in range(q)],
     }, schema=_LONG_SCHEMA).with_columns(pl.col("value").fill_nan(None))
     return StepDataset(step_no, kind, params, data, extra)

@@ -78,8 +78,9 @@ def run_core_sql(defn: IndexDefinition, data: pl.DataFrame, metadata: pl.DataFra
         den = by.get(n.code)
         long_parts.append(data.select(
             pl.col(defn.unit_code).cast(pl.Utf8).alias("unit_code"), pl.lit(n.code).alias("indicator_code"),
-            pl.col(n.code).cast(pl.Float64).alias("value"),
-            (pl.col(den).cast(pl.Float64) if den else pl.lit(None, dtype=pl.Float64)).alias("denominator_value"),
+            pl.col(n.code).cast(pl.Float64).fill_nan(None).alias("value"),
+            (pl.col(den).cast(pl.Float64).fill_nan(None) if den else pl.lit(None, dtype=pl.Float64))
+            .alias("denominator_value"),
         ))
     raw = pl.concat(long_parts)
     con.register("ie_raw", raw.to_arrow())
@@ -114,7 +115,8 @@ def run_core_sql(defn: IndexDefinition, data: pl.DataFrame, metadata: pl.DataFra
         ),
 
         availability as (
-            select unit_code, 1.0 - count(*) filter (where value is null) / {n_ind}.0 as availability
+            -- availability is compared at the 4 decimals a limit is written with (0.6667 stands for 2/3)
+            select unit_code, round(1.0 - count(*) filter (where value is null) / {n_ind}.0, 4) as availability
             from denominated
             group by unit_code
         ),
@@ -155,7 +157,8 @@ def run_core_sql(defn: IndexDefinition, data: pl.DataFrame, metadata: pl.DataFra
             select
                 ranked.unit_code,
                 ranked.indicator_code,
-                case params.method
+                -- greatest()/least() skip NULLs, so a missing value is caught before the formulas
+                case when ranked.x is null then null else case params.method
                     when 'none' then ranked.x * params.direction
                     when 'minmax' then case when stats.x_max = stats.x_min then null
                         else (ranked.x - stats.x_min) / (stats.x_max - stats.x_min)
@@ -165,7 +168,7 @@ def run_core_sql(defn: IndexDefinition, data: pl.DataFrame, metadata: pl.DataFra
                     when 'goalposts' then greatest(0.0, least(1.0,
                         (ranked.x - params.goal_low) / (params.goal_high - params.goal_low))) * params.scale
                     when 'rank' then cast(ranked.x_rank as double)
-                end as value
+                end end as value
             from ranked
             inner join stats using (indicator_code)
             inner join params using (indicator_code)
