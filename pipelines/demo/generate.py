@@ -132,6 +132,17 @@ def _ts(column: str, fmt: str) -> pl.Expr:
     return minutes_to_datetime(column).dt.strftime(fmt)
 
 
+def _number_text(column: str) -> pl.Expr:
+    """`3` for whole numbers, `2.5` otherwise, as people type them."""
+    value = pl.col(column)
+    return (
+        pl.when(value == value.floor())
+        .then(value.cast(pl.Int64).cast(pl.String))
+        .otherwise(value.cast(pl.String))
+        .alias(column)
+    )
+
+
 def _dossier_text(states: pl.DataFrame, utf16: bool, yes_no: bool) -> pl.DataFrame:
     """The dossier rows as the one-stop system prints them (Vietnamese labels, text booleans)."""
     fmt = "%d/%m/%Y %H:%M" if utf16 else "%Y-%m-%d %H:%M:%S"
@@ -148,7 +159,7 @@ def _dossier_text(states: pl.DataFrame, utf16: bool, yes_no: bool) -> pl.DataFra
         "certification_request",
         "certified_e_copy",
     ]
-    days = pl.col("supplement_days").map_elements(lambda v: f"{v:g}", return_dtype=pl.String)
+    days = _number_text("supplement_days")
     if utf16:
         days = days.str.replace(".", ",", literal=True)
     return states.select(
@@ -399,10 +410,7 @@ def _write_people_year(
         path = root / "work_items" / label / f"ket_qua_cong_viec_{label}.csv"
         if label == f"{year}-{DECIMAL_COMMA_MONTH}":
             text = chunk.with_columns(
-                [
-                    pl.col(c).map_elements(lambda v: f"{v:g}".replace(".", ","), return_dtype=pl.String)
-                    for c in ("assigned_qty", "completed_qty")
-                ]
+                [_number_text(c).str.replace(".", ",", literal=True) for c in ("assigned_qty", "completed_qty")]
             )
             summary.record(path, write_csv(text, path, separator=";"))
         else:
