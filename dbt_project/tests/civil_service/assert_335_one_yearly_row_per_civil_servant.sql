@@ -1,11 +1,36 @@
--- Every active civil servant of a rated year has exactly one yearly row, with a level or a not-rated reason.
-with active as (
-    select distinct y.year, s.staff_id
-    from {{ ref('int_cs_rule_params') }} as y
-    inner join {{ ref('stg_staff') }} as s
-        on list_contains(string_split(y.rated_staff_categories, ','), s.staff_category)
-        and (s.valid_from is null or s.valid_from <= make_date(y.year, 12, 31))
-        and (s.valid_to is null or s.valid_to >= make_date(y.year, 1, 1))
+-- Every active civil servant of a rated year (on the payroll of the year's HR snapshot, or scored in the year)
+-- has exactly one yearly row, with a level or a not-rated reason.
+with params as (
+    select * from {{ ref('int_cs_rule_params') }}
+),
+
+staff as (
+    select * from {{ ref('stg_staff') }}
+),
+
+year_snapshot as (
+    select
+        pa.year,
+        coalesce(
+            max(s.snapshot_start) filter (where s.snapshot_start <= make_date(pa.year, 12, 31)),
+            min(s.snapshot_start)
+        ) as snapshot_start
+    from params as pa
+    cross join (select distinct snapshot_start from staff) as s
+    group by pa.year
+),
+
+active as (
+    select distinct pa.year, s.staff_id
+    from params as pa
+    inner join year_snapshot as ys on ys.year = pa.year
+    inner join staff as s
+        on s.snapshot_start = ys.snapshot_start
+        and list_contains(string_split(pa.rated_staff_categories, ','), s.staff_category)
+        and (s.valid_from is null or s.valid_from <= make_date(pa.year, 12, 31))
+        and (s.valid_to is null or s.valid_to >= make_date(pa.year, 1, 1))
+    union
+    select distinct year, staff_id from {{ ref('int_cs_period_scores') }}
 ),
 
 rows_per_person as (
