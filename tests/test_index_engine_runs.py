@@ -446,3 +446,22 @@ def test_766_point_sum_reproduces_mart_totals(tmp_path: Path) -> None:
     assert c1["points_lost"].sum() == pytest.approx(4.5)
     g1 = run.scores.filter((pl.col("unit_code") == "C4") & (pl.col("node_code") == "G1"))["score"][0]
     assert g1 == pytest.approx(13.5)
+
+
+def test_commune_definition_on_the_warehouse(tmp_path: Path) -> None:
+    con = _warehouse_766(tmp_path / "wh.duckdb")
+    con.execute("alter table marts.unit_service_index add column unit_kind varchar default 'commune'")
+    con.execute("create schema staging")
+    con.execute("""create table staging.stg_units as
+                   select * from (values ('C1', 2000, date '2025-07-01'), ('C1', 4000, date '2026-01-01'),
+                                         ('C2', 1000, date '2025-07-01'), ('C3', 500, date '2025-07-01'),
+                                         ('C4', 250, date '2025-07-01'))
+                   as t(unit_code, population, valid_from)""")
+    con.execute("update marts.service_indicator_points set numerator = 40 where indicator_id = '3.FO'")
+    run = run_on_warehouse(con, DEFINITIONS / "commune_digital_index.yaml", "2026-Q1", peer_group="commune",
+                           with_uncertainty=False)
+    assert run.units["unit_code"].to_list() == ["C1", "C2", "C3", "C4"]
+    # 40 fully-online dossiers per 1,000 inhabitants, with the latest population snapshot (4,000 for C1)
+    per_capita = run.wide("denominate").sort("unit_code")["fo_dossiers_per_1000"].to_list()
+    assert per_capita == [10.0, 40.0, 80.0, 160.0]
+    assert con.execute("select count(*) from indices.scores where node_code = 'CDI'").fetchone()[0] == 4
