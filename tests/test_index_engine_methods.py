@@ -184,3 +184,10 @@ def test_ranking_with_published_precision() -> None:
     np.testing.assert_array_equal(competition_rank(np.array([5.0, np.nan, 5.0, 4.0])), [1, np.nan, 1, 3])
     part = np.array(["a", "a", "b"], dtype=object)
     np.testing.assert_array_equal(competition_rank(s, 2, part), [1, 2, 1])
+
+
+def test_tie_break_keys_only_between_tied_units() -> None:
+    total = np.array([80.004, 80.001, 80.0, 75.0])
+    g2 = np.array([[10.0], [12.0], [12.0], [20.0]])
+    # tied on the rounded total: the secondary key orders units 1-2 above 0; 1 and 2 still share the place
+    np.testing.assert_array_equal(competition_rank(total, 2, tie_break=g2), [3, 1, 1, 4])

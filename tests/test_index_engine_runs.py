@@ -465,3 +465,18 @@ def test_commune_definition_on_the_warehouse(tmp_path: Path) -> None:
     per_capita = run.wide("denominate").sort("unit_code")["fo_dossiers_per_1000"].to_list()
     assert per_capita == [10.0, 40.0, 80.0, 160.0]
     assert con.execute("select count(*) from indices.scores where node_code = 'CDI'").fetchone()[0] == 4
+
+
+def test_coherence_report() -> None:
+    hierarchy = [{"code": "CI", "level": 2}] + [{"code": c, "level": 1, "parent": "CI"} for c in "abc"]
+    data = pl.DataFrame({"unit_code": ["1", "2", "3", "4"], "a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 4.0, 6.0, 8.0],
+                         "c": [4.0, 3.0, 2.0, 1.0]})
+    run = run_index(_defn(hierarchy, [{"step": "normalise", "method": "none"}, {"step": "aggregate"}]), data,
+                    with_uncertainty=False)
+    coh = {r["node_code"]: r for r in run.coherence.iter_rows(named=True)}
+    # CI = (a + b + c) / 3 = (7 + 2a)/3 rises with a: perfect correlation; c runs against the index
+    assert coh["a"]["pearson_index"] == pytest.approx(1.0)
+    assert coh["c"]["spearman_index"] == pytest.approx(-1.0)
+    assert coh["a"]["mean_effective_weight"] == pytest.approx(1 / 3)
+    # Cronbach: item variances 5/3, 20/3, 5/3 (sum 10); the total 7 + 2a has variance 4 * 5/3 = 20/3
+    assert coh["CI"]["cronbach_alpha"] == pytest.approx(1.5 * (1 - 10 / (20 / 3)))

@@ -540,6 +540,8 @@ def _check_step_references(defn: IndexDefinition, f: Path | None) -> None:
             for ind in (s.params.get("by") or {}):
                 _expect(ind in codes, f, f"index_run.pipeline[{i}].by.{ind}", "not an indicator of the hierarchy")
         if s.kind == "rank":
+            for node in s.params.get("tie_break_keys") or []:
+                _expect(node in codes, f, f"index_run.pipeline[{i}].tie_break_keys", f"'{node}' is not a node")
             for col in s.params.get("partition", []):
                 _expect(col in defn.unit_groups, f, f"index_run.pipeline[{i}].partition",
                         f"'{col}' is not listed in index_run.inputs.unit_groups")

@@ -52,6 +52,7 @@ class IndexRun:
     scores: pl.DataFrame
     contributions: pl.DataFrame
     strengths: pl.DataFrame
+    coherence: pl.DataFrame
     rank_intervals: pl.DataFrame | None = None
     rank_shifts: pl.DataFrame | None = None
     uncertainty_design: pl.DataFrame | None = None
@@ -424,7 +425,7 @@ def run_index(defn: IndexDefinition, data: pl.DataFrame | None = None, metadata:
     child_w = normalised_child_weights(tree, values, state.node_weights, methods, default, missing)
     ew = effective_weights(tree, child_w)
     ew[~state.active] = np.nan
-    from .explain import contributions, strengths_weaknesses
+    from .explain import coherence, contributions, strengths_weaknesses
 
     contrib = contributions(defn, tree, inp.units, values, child_w, ew, methods, default, state.upper)
     strengths = strengths_weaknesses(defn, inp.units, state.values, state.active, part)
@@ -452,6 +453,7 @@ def run_index(defn: IndexDefinition, data: pl.DataFrame | None = None, metadata:
             "effective_weight": ew[:, : tree.n_indicators].reshape(-1),
         }).with_columns(pl.col("effective_weight").fill_nan(None)),
         scores=scores, contributions=contrib, strengths=strengths,
+        coherence=coherence(tree, values, ew, state.active),
     )
     run.timings["nominal_s"] = time.perf_counter() - t0
     if with_uncertainty and defn.uncertainty:
@@ -512,10 +514,13 @@ def _scores(defn: IndexDefinition, tree: Tree, inp: Inputs, values: np.ndarray, 
     """Scores and ranks of every aggregate (group ranks use the same rules as the index rank)."""
     from .methods import round_half_away
 
+    tie_codes = (defn.steps("rank")[0].params.get("tie_break_keys") or []) if defn.steps("rank") else []
+    tie = values[:, [tree.codes.index(c) for c in tie_codes]] if tie_codes else None
     frames = []
     for a in tree.aggregate_positions():
         s = values[:, a]
-        r = competition_rank(s, precision, part)
+        # secondary keys break ties of the index only (spec §8.5, 766 §9.4)
+        r = competition_rank(s, precision, part, tie if a == tree.root else None)
         frames.append(pl.DataFrame({
             "unit_code": inp.units, "unit_name": inp.names, "node_code": tree.codes[a],
             "level": int(tree.levels[a]), "is_index": a == tree.root, "score": s,

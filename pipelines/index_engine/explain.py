@@ -113,3 +113,40 @@ def strengths_weaknesses(defn: IndexDefinition, units: list[str], values: np.nda
     return pl.DataFrame(out, schema={"unit_code": pl.Utf8, "kind": pl.Utf8, "position": pl.Int64,
                                      "indicator_code": pl.Utf8, "peer_rank": pl.Int64, "n_peers": pl.Int64,
                                      "value": pl.Float64})
+
+
+def coherence(tree: Tree, values: np.ndarray, ew: np.ndarray, active: np.ndarray) -> pl.DataFrame:
+    """Reported, not acted on (spec §9.4, §13): each node's mean effective weight beside its Pearson and
+    Spearman correlations with its parent and with the index, and Cronbach's alpha of every group."""
+    from scipy import stats
+
+    v = values[active]
+    root = tree.root
+
+    def corr(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+        ok = ~np.isnan(a) & ~np.isnan(b)
+        if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
+            return float("nan"), float("nan")
+        return float(np.corrcoef(a[ok], b[ok])[0, 1]), float(stats.spearmanr(a[ok], b[ok]).statistic)
+
+    rows = []
+    for i, code in enumerate(tree.codes):
+        alpha = float("nan")
+        if i in tree.children and len(tree.children[i]) >= 2:
+            sub = v[:, tree.children[i]]
+            sub = sub[~np.isnan(sub).any(axis=1)]
+            k = sub.shape[1]
+            if sub.shape[0] >= 3 and np.var(sub.sum(axis=1), ddof=1) > 0:
+                alpha = k / (k - 1) * (1 - np.var(sub, axis=0, ddof=1).sum() / np.var(sub.sum(axis=1), ddof=1))
+        parent = int(tree.parent[i])
+        pp, sp = corr(v[:, i], v[:, parent]) if parent >= 0 else (float("nan"), float("nan"))
+        pi, si = corr(v[:, i], v[:, root]) if i != root else (float("nan"), float("nan"))
+        rows.append({
+            "node_code": code, "parent_code": tree.codes[parent] if parent >= 0 else None,
+            "level": int(tree.levels[i]),
+            "mean_effective_weight": float(np.nanmean(ew[active, i])) if active.any() else float("nan"),
+            "pearson_parent": pp, "spearman_parent": sp, "pearson_index": pi, "spearman_index": si,
+            "cronbach_alpha": alpha,
+        })
+    out = pl.DataFrame(rows, schema_overrides={"parent_code": pl.Utf8})
+    return out.with_columns([pl.col(c).fill_nan(None) for c in out.columns if out[c].dtype == pl.Float64])

@@ -387,14 +387,26 @@ def round_half_away(x: np.ndarray, precision: int | None) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) * f + 0.5 + 1e-9) / f
 
 
-def competition_rank(scores: np.ndarray, precision: int | None = None,
-                     partition: np.ndarray | None = None) -> np.ndarray:
-    """Rank descending; ties share the best place ('1224'); NaN is not ranked; ranks within partitions."""
+def competition_rank(scores: np.ndarray, precision: int | None = None, partition: np.ndarray | None = None,
+                     tie_break: np.ndarray | None = None) -> np.ndarray:
+    """Rank descending; ties share the best place ('1224'); NaN is not ranked; ranks within partitions.
+
+    ``tie_break`` (M, k) holds secondary keys (e.g. group scores), rounded like the main key and used only
+    between units tied on it; units equal on every key still share the place.
+    """
     key = round_half_away(scores, precision)
+    keys = key[:, None] if tie_break is None else np.column_stack([key, round_half_away(tie_break, precision)])
     out = np.full(key.shape, np.nan)
-    if partition is None:
-        return rank_min(key, descending=True)
-    for part in np.unique(partition):
-        idx = partition == part
-        out[idx] = rank_min(key[idx], descending=True)
+    parts = partition if partition is not None else np.zeros(key.shape, dtype=object)
+    for part in np.unique(parts):
+        idx = np.flatnonzero((parts == part) & ~np.isnan(key))
+        k = np.nan_to_num(keys[idx], nan=-np.inf)  # a missing secondary key loses the tie
+        # rank = 1 + number of peers whose key tuple is lexicographically greater
+        greater = np.zeros((idx.size, idx.size), dtype=bool)
+        equal = np.ones((idx.size, idx.size), dtype=bool)
+        for col in range(k.shape[1]):
+            a, b = k[:, col][:, None], k[:, col][None, :]
+            greater |= equal & (b > a)
+            equal &= b == a
+        out[idx] = greater.sum(axis=1) + 1
     return out

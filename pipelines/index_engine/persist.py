@@ -12,7 +12,7 @@ from .engine import IndexRun
 
 # table name -> function giving the run's rows (without run_id)
 TABLES = ("runs", "units", "step_data", "dropped_units", "treatment_log", "node_weights", "effective_weights",
-          "scores", "contributions", "strengths", "rank_intervals", "rank_shifts", "uncertainty_design",
+          "scores", "contributions", "strengths", "coherence", "rank_intervals", "rank_shifts", "uncertainty_design",
           "uncertainty_replications", "sensitivity")
 
 
@@ -50,6 +50,7 @@ def run_tables(run: IndexRun) -> dict[str, pl.DataFrame]:
         "scores": run.scores,
         "contributions": run.contributions,
         "strengths": run.strengths,
+        "coherence": run.coherence,
         "rank_intervals": run.rank_intervals,
         "rank_shifts": run.rank_shifts,
         "uncertainty_design": run.uncertainty_design,
