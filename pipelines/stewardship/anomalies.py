@@ -381,50 +381,72 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
             ),
 
             history as (
-                select unit_code, median(ratio) as history_ratio, count(*) as history_periods
+                select
+                    unit_code,
+                    median(ratio) as history_ratio,
+                    count(*) as history_periods,
+                    sum(numerator) as history_numerator,
+                    sum(denominator) as history_denominator
                 from ratios where period_label <> $period
                 group by unit_code
             ),
 
             changes as (
-                select c.unit_code, c.ratio, c.denominator, c.examples, h.history_ratio, h.history_periods,
-                       c.ratio - h.history_ratio as change
+                select
+                    c.unit_code, c.ratio, c.numerator, c.denominator, c.examples, h.history_ratio,
+                    h.history_periods, h.history_numerator, h.history_denominator,
+                    c.ratio - h.history_ratio as change,
+                    (c.numerator + h.history_numerator) / (c.denominator + h.history_denominator) as pooled_ratio
                 from current_ratios as c
                 join history as h using (unit_code)
                 where h.history_periods >= $min_history_periods
             ),
 
+            -- How many standard errors of a two-proportion test the change is: small units move by chance.
+            tested as (
+                select
+                    *,
+                    coalesce(abs(ratio - history_numerator / history_denominator) / nullif(sqrt(
+                        pooled_ratio * (1 - pooled_ratio) * (1 / denominator + 1 / history_denominator)), 0), 0)
+                        as sampling_z
+                from changes
+            ),
+
             peers as (
-                select median(change) as peer_change, mad(change) as peer_mad, count(*) as peer_count from changes
+                select median(change) as peer_change, mad(change) as peer_mad, count(*) as peer_count from tested
             ),
 
             final as (
                 select
-                    c.*,
+                    t.*,
                     p.peer_change,
                     p.peer_count,
-                    (c.change - p.peer_change) / greatest(1.4826 * p.peer_mad, $scale_floor) as z
-                from changes as c
+                    (t.change - p.peer_change) / greatest(1.4826 * p.peer_mad, $scale_floor) as z
+                from tested as t
                 cross join peers as p
             )
 
-            select unit_code, ratio, history_ratio, change, peer_change, z, denominator, examples
+            select unit_code, ratio, history_ratio, change, peer_change, z, sampling_z, denominator, examples
             from final
-            where peer_count >= $min_peers and abs(change) >= $min_abs_change and abs(z) >= $z_threshold
+            where peer_count >= $min_peers
+              and abs(change) >= $min_abs_change
+              and abs(z) >= $z_threshold
+              and sampling_z >= $min_sampling_z
             order by unit_code
             """,
             {"period": period.label, "min_denominator": thresholds["min_denominator"],
              "min_history_periods": p.get("min_history_periods", 1), "min_peers": p.get("min_peers", 8),
              "scale_floor": thresholds["scale_floor"], "min_abs_change": thresholds["min_abs_change"],
-             "z_threshold": thresholds["z_threshold"]},
+             "z_threshold": thresholds["z_threshold"], "min_sampling_z": thresholds["min_sampling_z"]},
         ).fetchall()
         findings += [
             Finding(period.label, code, rules.severity(code), unit, metric, ratio, hist,
                     f"The {spec['label']} went from {_pct(hist)} (median of earlier quarters) to {_pct(ratio)} "
                     f"over {den} rows ({'+' if change >= 0 else ''}{100 * change:.1f} points), while the "
-                    f"median unit changed by {100 * peer:+.1f} points (robust z = {z:.1f}).",
+                    f"median unit changed by {100 * peer:+.1f} points (robust z = {z:.1f}; {sampling_z:.1f} "
+                    "standard errors of sampling).",
                     list(examples or []))
-            for unit, ratio, hist, change, peer, z, den, examples in rows
+            for unit, ratio, hist, change, peer, z, sampling_z, den, examples in rows
         ]
     return findings
 
