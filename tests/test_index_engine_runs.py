@@ -417,7 +417,8 @@ def _warehouse_766(path: Path) -> duckdb.DuckDBPyConnection:
     for unit, total in expected.items():
         peer = "department" if unit == "D1" else "commune"
         units.append({"period_label": "2026-Q1", "unit_code": unit, "unit_name": f"Unit {unit}",
-                      "peer_group": peer, "total_points": total, "rule_version": "766-portal"})
+                      "peer_group": peer, "total_points": total, "rule_version": "766-portal",
+                      "is_partial": False})
     uf = pl.DataFrame(units)
     con.register("u", uf.to_arrow())
     con.execute("""create table marts.unit_service_index as

@@ -65,7 +65,7 @@ def service_766_points(units: pl.DataFrame, rng: np.random.Generator) -> pl.Data
     pmax = {"1.1": 6, "1.4": 6, "2.1": 20, "4.1": 6, "4.2": 4, "4.CC": 2, "4.3": 2, "4.4": 4, "4.5b": 2,
             "4.5a": 2, "3.FO": 12, "3.5": 2, "3.5b": 2, "3.6": 6, "5.2": 6, "5.3": 6, "5.4": 6}
     m = units.height
-    out = units.select("unit_code", "unit_name", "peer_group")
+    out = units.select("unit_code", "unit_name", "peer_group").with_columns(pl.lit(False).alias("is_partial"))
     for code, p in pmax.items():
         ratio = np.clip(rng.beta(6, 2, m), 0, 1)
         out = out.with_columns(pl.Series(code, np.round(p * ratio, 4)))

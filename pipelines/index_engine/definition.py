@@ -207,7 +207,7 @@ def parse_definition(doc: Any, *, source_path: Path | None = None) -> IndexDefin
     if warehouse is not None:
         _expect(isinstance(warehouse, dict), f, "index_run.warehouse", "expected a mapping")
         _no_unknown(warehouse, {"indicators_table", "units_table", "value_column", "unit_filter", "columns",
-                                "denominators_query", "unit_groups", "source_rule_version"}, f,
+                                "denominators_query", "unit_groups", "unit_columns", "source_rule_version"}, f,
                     "index_run.warehouse")
     defn = IndexDefinition(
         code=d["code"], name=str(d.get("name", d["code"])), rule_version=d["rule_version"], nodes=nodes,
@@ -370,7 +370,7 @@ _STEP_PARAMS: dict[str, set[str]] = {
                   "upper", "target"},
     "weight": {"scheme", "weights"},
     "aggregate": {"method", "by_level", "p", "dat_thresh", "missing", "missing_by_level"},
-    "rank": {"precision", "ties", "partition", "tie_break_keys"},
+    "rank": {"precision", "ties", "partition", "tie_break_keys", "exclude_when"},
 }
 
 

@@ -355,6 +355,20 @@ def rank_params(defn: IndexDefinition) -> tuple[int | None, list[str]]:
     return steps[0].params.get("precision"), list(steps[0].params.get("partition", []))
 
 
+def rank_exclusions(defn: IndexDefinition, inp: Inputs) -> np.ndarray:
+    """Units scored but not ranked: where the rank step's ``exclude_when`` column is true (e.g. partial
+    periods, 766 §9.7)."""
+    steps = defn.steps("rank")
+    col = steps[0].params.get("exclude_when") if steps else None
+    if not col:
+        return np.zeros(len(inp.units), dtype=bool)
+    if col not in inp.table.columns:
+        raise DefinitionError(defn.source_path, "index_run.pipeline.rank.exclude_when",
+                              f"data table has no column '{col}'")
+    values = inp.table[col].to_list()
+    return np.array([str(v).strip().lower() in ("true", "1", "yes") for v in values], dtype=bool)
+
+
 def partition_keys(inp: Inputs, columns: list[str]) -> np.ndarray | None:
     """One key per unit joining its partition columns (None when ranking over all units)."""
     if not columns:
@@ -418,7 +432,7 @@ def run_index(defn: IndexDefinition, data: pl.DataFrame | None = None, metadata:
                                   _long(inp.units, [tree.codes[a] for a in pos], values[:, pos])))
     precision, part_cols = rank_params(defn)
     part = partition_keys(inp, part_cols)
-    scores = _scores(defn, tree, inp, values, precision, part)
+    scores = _scores(defn, tree, inp, values, precision, part, rank_exclusions(defn, inp))
     if defn.steps("rank"):
         rank_no = next(i for i, s in enumerate(defn.pipeline, start=1) if s.kind == "rank")
         record.append(StepDataset(rank_no, "rank", defn.steps("rank")[0].params, scores))
@@ -510,7 +524,7 @@ def _long(units: list[str], codes: list[str], vals: np.ndarray) -> pl.DataFrame:
 
 
 def _scores(defn: IndexDefinition, tree: Tree, inp: Inputs, values: np.ndarray, precision: int | None,
-            part: np.ndarray | None) -> pl.DataFrame:
+            part: np.ndarray | None, unranked: np.ndarray) -> pl.DataFrame:
     """Scores and ranks of every aggregate (group ranks use the same rules as the index rank)."""
     from .methods import round_half_away
 
@@ -520,7 +534,7 @@ def _scores(defn: IndexDefinition, tree: Tree, inp: Inputs, values: np.ndarray, 
     for a in tree.aggregate_positions():
         s = values[:, a]
         # secondary keys break ties of the index only (spec §8.5, 766 §9.4)
-        r = competition_rank(s, precision, part, tie if a == tree.root else None)
+        r = competition_rank(np.where(unranked, np.nan, s), precision, part, tie if a == tree.root else None)
         frames.append(pl.DataFrame({
             "unit_code": inp.units, "unit_name": inp.names, "node_code": tree.codes[a],
             "level": int(tree.levels[a]), "is_index": a == tree.root, "score": s,

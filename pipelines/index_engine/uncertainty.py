@@ -73,13 +73,14 @@ class Evaluator:
     """Scores and ranks of the index for a batch of design rows."""
 
     def __init__(self, run: IndexRun, inp: Inputs, tree: Tree, factors: list[Factor], pool: np.ndarray):
-        from .engine import aggregate_params, missing_params, partition_keys, rank_params
+        from .engine import aggregate_params, missing_params, partition_keys, rank_exclusions, rank_params
 
         self.run, self.inp, self.tree, self.factors, self.pool = run, inp, tree, factors, pool
         self.methods, self.default, self.p, self.dat_thresh = aggregate_params(run.definition)
         self.missing = missing_params(run.definition)
         self.precision, cols = rank_params(run.definition)
         self.part = partition_keys(inp, cols)
+        self.unranked = rank_exclusions(run.definition, inp)
         self.nominal_weights = run.node_weights["weight"].to_numpy()
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -142,7 +143,7 @@ class Evaluator:
 
     def ranks(self, scores: np.ndarray) -> np.ndarray:
         """Competition ranks per replication (same precision and partitions as the nominal run)."""
-        key = round_half_away(scores, self.precision)
+        key = round_half_away(np.where(self.unranked[None, :], np.nan, scores), self.precision)
         out = np.full(key.shape, np.nan)
         parts = self.part if self.part is not None else np.zeros(key.shape[1], dtype=object)
         for pk in np.unique(parts):

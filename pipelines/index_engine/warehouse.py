@@ -50,7 +50,7 @@ def warehouse_inputs(con: duckdb.DuckDBPyConnection, defn_path: str | Path, peri
         pivots.append(f"max(case when indicator_id = '{ind_id}' then {col} end) as {_quote(code)}")
     units_table = wh.get("units_table", "marts.unit_service_index")
     # Unit-group columns come from the units table unless the block says some come from the denominators.
-    unit_groups = list(wh.get("unit_groups", defn.unit_groups))
+    unit_groups = list(wh.get("unit_groups", defn.unit_groups)) + list(wh.get("unit_columns", []))
     groups = ", ".join(f"u.{_quote(g)}" for g in unit_groups)
     unit_where = ["true"]
     point_where = "period_label = ?"
