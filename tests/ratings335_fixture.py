@@ -2,8 +2,9 @@
 
 `build_warehouse` creates `meta.loads` and `raw.<feed>` with the canonical columns of spec feeds.md (plus the
 lineage columns ingestion adds) and inserts the scenario below, one load per (feed, period label).
-`prepare_project` copies the dbt project into a temporary folder, replaces the 766 marts by stand-ins that read
-`fixture766.*` (so the agency test controls the 766 inputs), and approves one quota exception.
+`prepare_project` copies the dbt project into a temporary folder and approves one quota exception. The real
+766 models build from the fixture's procedure and dossiers of UA when they are in the project; where they are
+not (yet), stand-in models of the same names read `fixture766.*` instead.
 
 Scenario (year 2026):
 - UA, monthly: `A1` is Example A (January). `M1` moves from UA (January) to UB (July).
@@ -14,6 +15,8 @@ Scenario (year 2026):
 - UC, quarterly: `C1` is Example C (85.20, 90.10, 88.75, 92.40 → 89.1125 → T).
 - UE, monthly: Example E people `E1` (95), `E2` (39), `E3` (25), `E4` (100); `E4` also has a reprimand,
   `E1` a degradation conclusion. `HE` is a head with unit_corruption_handled.
+- UA handles procedures: one procedure and three dossiers in 2026-Q1 (two on time, one late) feed the 766
+  index; UB handles none (its 766 row, if any, has no indicator 2.1 ratio: the 766 items are not applicable).
 - UD, quota partitions of Example D: task groups `D12_5`, `D4_6`, `D0_3`, `D10_2`, `D25_10` (T0_N90), plus
   `TIE` (T0 = 10, N90 = 3, two candidates tied on every key at the cutoff) and `BRK` (tie on Y decided by
   mean Part II). `D25_10` is approved for the 25% exception.
@@ -258,6 +261,20 @@ def scenario() -> Scenario:
     ):
         s.add("agency_tasks", "2026", task_id=task_id, unit_code=unit, assigned_by="UBND tỉnh",
               assigned_on=date(Y, 1, 15), due_on=due, completed_on=done, quality_ok=quality, status=status)
+    s.add("procedures", "2026-Q1", procedure_code="1.000001", procedure_name="Cấp giấy phép", unit_code="UA",
+          snapshot_date=date(Y, 1, 1), online_level="full", has_fee=False, fee_payment_integrated=False,
+          applicant_citizen=True, population_data_connected=True, requires_paper_result=False,
+          components_complete=True)
+    for n, (received, due, finished) in enumerate((
+        (datetime(Y, 1, 5, 8), datetime(Y, 1, 10, 17), datetime(Y, 1, 8, 9)),
+        (datetime(Y, 2, 5, 8), datetime(Y, 2, 10, 17), datetime(Y, 2, 9, 9)),
+        (datetime(Y, 3, 2, 8), datetime(Y, 3, 6, 17), datetime(Y, 3, 12, 9)),
+    ), start=1):
+        s.add("dossiers", "2026-Q1", dossier_id=f"DS{n}", procedure_code="1.000001", unit_code="UA",
+              received_at=received, due_at=due, finished_at=finished, status="finished", channel="online",
+              online_full=True, synced_national=True, supplement_count=0, supplement_days=0.0, digitised=True,
+              e_result=True, reused_data=True, personal_store_linked=False, population_db_used=True,
+              fee_amount=0.0, paid_online=False, certification_request=False, certified_e_copy=False)
     return s
 
 
@@ -302,14 +319,15 @@ def build_warehouse(path: Path, sc: Scenario) -> None:
             "create table fixture766.unit_service_index as select * from (values "
             "('2026', 'year', 'UA', '766-portal', true, 10.0, 12.0, 14.4, 80.0), "
             "('2026', 'year', 'UA', '766-decision', false, 0.0, 0.0, 0.0, 0.0), "
-            "('2026-Q1', 'quarter', 'UB', '766-portal', true, 1.0, 1.0, 1.0, 10.0)) "
+            "('2026', 'year', 'UB', '766-portal', true, 0.0, 0.0, 0.0, 0.0)) "
             "as t(period_label, period_type, unit_code, rule_version, is_default_rule_version, g3_points, "
             "g4_points, g5_points, total_points)"
         )
         con.execute(
             "create table fixture766.service_indicator_points as select * from (values "
             "('2026', 'year', 'UA', '766-portal', '2.1', 90.0, 18.0), "
-            "('2026', 'year', 'UA', '766-portal', '2.2', 40.0, 1.0)) "
+            "('2026', 'year', 'UA', '766-portal', '2.2', 40.0, 1.0), "
+            "('2026', 'year', 'UB', '766-portal', '2.1', null, 0.0)) "
             "as t(period_label, period_type, unit_code, rule_version, indicator_id, ratio_pct, points)"
         )
     finally:
@@ -323,14 +341,19 @@ STAND_INS = {
 
 
 def prepare_project(source: Path, target: Path) -> Path:
-    """Copy the dbt project, put the 766 stand-ins in place of the real marts and approve one exception."""
+    """Copy the dbt project, add 766 stand-ins where the real marts are missing and approve one exception."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml"))
     marts_766 = target / "models" / "marts" / "service_index"
-    if marts_766.exists():
-        shutil.rmtree(marts_766)
-    marts_766.mkdir(parents=True)
+    missing = [name for name in STAND_INS if not (marts_766 / f"{name}.sql").exists()]
+    if missing:
+        # half-present 766 marts: their YAML would test columns the stand-ins do not have
+        for yml in marts_766.glob("*.yml"):
+            yml.unlink()
     for name, sql in STAND_INS.items():
-        (marts_766 / f"{name}.sql").write_text(f"-- stand-in for the test warehouse\n{sql}\n", encoding="utf-8")
+        if name in missing:
+            marts_766.mkdir(parents=True, exist_ok=True)
+            (marts_766 / f"{name}.sql").write_text(f"-- stand-in for the test warehouse\n{sql}\n",
+                                                   encoding="utf-8")
     exception = target / "seeds" / "rules" / "rule_335_quota_exception.csv"
     header = exception.read_text(encoding="utf-8").splitlines()[0]
     exception.write_text(

@@ -328,9 +328,20 @@ def test_agency_ratings_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
     rows = {row[0]: row[1:] for row in warehouse.execute(
         "select unit_code, g_points, tasks_on_time_pct, tasks_quality_pct, dossiers_on_time_pct, satisfaction_pct, "
         "part2_points, s_points, level, rank_in_peer_group, uses_766 from marts.agency_ratings").fetchall()}
+    # the yearly 766 result of UA, default rule version (real 766 models, or the stand-ins where absent)
+    g3, g4, g5, r21 = warehouse.execute(
+        "select i.g3_points, i.g4_points, i.g5_points, p.ratio_pct from marts.unit_service_index as i "
+        "join marts.service_indicator_points as p on p.period_label = i.period_label and p.unit_code = i.unit_code "
+        "and p.rule_version = i.rule_version and p.indicator_id = '2.1' "
+        "where i.unit_code = 'UA' and i.period_type = 'year' and i.period_label = '2026' "
+        "and i.is_default_rule_version").fetchone()
     ua, ub = rows["UA"], rows["UB"]
-    assert ua[0] == pytest.approx(27.5)  # 5 × 5 declared + 5 × (10 + 12) / 44 from the 766 index
-    assert ua[1:5] == (75.0, 50.0, 90.0, pytest.approx(80.0))
-    assert ua[5] == pytest.approx(51.625) and ua[6] == pytest.approx(79.125)
-    assert ua[7:] == ("T", 2, True)
-    assert ub[0] == 30.0 and ub[3] is None and ub[6] == 100.0 and ub[7:] == ("XS", 1, False)
+    assert ua[0] == pytest.approx(25 + r.admin_reform_points(g3, g4))  # 5 × 5 declared + 5 × (G3 + G4) / 44
+    assert ua[1:3] == (75.0, 50.0)  # T4 late, T3 and T4 without quality, T5 cancelled
+    assert ua[3] == pytest.approx(r21) and ua[4] == pytest.approx(100 * g5 / 18)
+    part, s = r.agency_score(ua[0], [75.0, 50.0, r21, 100 * g5 / 18])
+    assert ua[5] == pytest.approx(part) and ua[6] == pytest.approx(s)
+    assert ua[7] == r.classify(s) and ua[9] is True
+    # UB handles no procedures: the 766 items are re-weighted away, its declared admin-reform points stay
+    assert ub[0] == 30.0 and ub[3] is None and ub[4] is None and ub[9] is False
+    assert ub[6] == 100.0 and ub[7:9] == ("XS", 1) and ua[8] == 2

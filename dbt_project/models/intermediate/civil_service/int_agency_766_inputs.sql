@@ -1,7 +1,9 @@
 {#- The Decision 766 inputs of the agency rating (spec §5.4), yearly rows only (period_type = 'year',
     label YYYY): the on-time rate of indicator 2.1, satisfaction G5 / 18 × 100 and administrative reform
-    (G3 + G4) / 44 × 100. A unit without a yearly 766 row handles no procedures: its 766 items are not
-    applicable. This is the only place where the agency rating reads the service index.
+    (G3 + G4) / 44 × 100. The 766 index writes a row for every unit of the reference, with zero points where
+    nothing was handled, so a unit counts as having a 766 result only when indicator 2.1 has a ratio (it handled
+    dossiers in the year); otherwise its 766 items are not applicable. This is the only place where the agency
+    rating reads the service index.
     var ratings335_use_766_models (default true) can switch the join off where the service-index marts are not
     part of the build. -#}
 {%- if var('ratings335_use_766_models', true) %}
@@ -78,8 +80,9 @@ final as (
         100.0 * (coalesce(y.g3_points, 0) + coalesce(y.g4_points, 0)) / pa.agency_766_g3g4_max as admin_reform_766_pct
     from yearly_index as y
     inner join params as pa on pa.year = y.year
-    left join indicator_2_1 as i
+    inner join indicator_2_1 as i
         on i.year = y.year and i.unit_code = y.unit_code and i.rule_version = y.rule_version
+    where i.ratio_pct is not null
 )
 
 select * from final
