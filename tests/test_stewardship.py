@@ -441,14 +441,14 @@ def test_thresholds_and_severity_come_from_the_rules_file(tmp_path: Path, plante
     assert any(r.blocks for r in gate_results(findings, rules))
 
 
-@pytest.fixture()
-def report_home(tmp_path: Path, clean_frames) -> Home:
+@pytest.fixture(scope="module")
+def report_home(tmp_path_factory: pytest.TempPathFactory, clean_frames) -> Home:
     """A home whose working warehouse holds the planted data, a gate run, two publications with a diff, the
     audit log and GX Data Docs, as the pipeline leaves them."""
     from pipelines.publish import audit, ensure_meta
     from pipelines.quality.results import GateResult, record
 
-    home = Home.from_env(tmp_path / "home").ensure()
+    home = Home.from_env(tmp_path_factory.mktemp("report") / "home").ensure()
     frames, _ = plant(clean_frames)
     con = write_warehouse(home.working_db, frames)
     try:

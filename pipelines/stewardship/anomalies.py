@@ -257,7 +257,7 @@ def _finish_before_receipt(con: duckdb.DuckDBPyConnection, period: Period, rules
         ).fetchall()
         findings += [
             Finding(period.label, code, rules.severity(code), unit, f"{feed}.{after}<{before}", float(n), 0.0,
-                    f"{n} {feed} row(s) have {after} earlier than {before}, which cannot happen.",
+                    f"{n} row(s) in {feed} have {after} earlier than {before}, which cannot happen.",
                     list(examples or []))
             for unit, n, examples in rows
         ]
@@ -307,7 +307,7 @@ def _timestamps_beyond(con: duckdb.DuckDBPyConnection, period: Period, rules: An
         ).fetchall()
         findings += [
             Finding(period.label, code, rules.severity(code), unit, f"{feed}:{'|'.join(columns)}", float(n), None,
-                    f"{n} {feed} row(s) carry a {'/'.join(columns)} later than {what} "
+                    f"{n} row(s) in {feed} carry a {'/'.join(columns)} later than {what} "
                     f"({_fmt_time(limit_at)}); the latest is {_fmt_time(latest_at)}.",
                     list(examples or []))
             for unit, n, latest_at, limit_at, examples in rows
@@ -713,7 +713,7 @@ def _volume_finding(period: Period, rules: AnomalyRules, feed: str, unit: str, n
     if (n == 0 and rules.enabled("no_data") and feed in no_data.get("feeds", [])
             and history_n is not None and history_n >= no_data["min_history_rows"]):
         return Finding(period.label, "no_data", rules.severity("no_data"), unit, metric, 0.0, history_n,
-                       f"No {feed} rows for this unit in the {period.label} file(s), against a median of "
+                       f"No rows for this unit in the {period.label} {feed} file(s), against a median of "
                        f"{history_n:g} rows in earlier quarters.",
                        [{"file": f, "row": None, "id": None} for f in files])
     if not (rules.enabled("too_little_data") and feed in too_little.get("feeds", [])) or n == 0:
@@ -722,13 +722,13 @@ def _volume_finding(period: Period, rules: AnomalyRules, feed: str, unit: str, n
         if n < too_little["min_ratio_to_history"] * history_n:
             return Finding(period.label, "too_little_data", rules.severity("too_little_data"), unit, metric,
                            float(n), history_n,
-                           f"Only {n} {feed} rows for this unit, against a median of {history_n:g} in earlier "
+                           f"Only {n} rows for this unit in {feed}, against a median of {history_n:g} in earlier "
                            f"quarters ({n / history_n:.0%}); part of the export may be missing.", [])
         return None
     if history_n is None and peer_n and n < too_little["min_ratio_to_peers"] * peer_n:
         return Finding(period.label, "too_little_data", rules.severity("too_little_data"), unit, metric,
                        float(n), peer_n,
-                       f"Only {n} {feed} rows for this unit and no earlier quarter to compare with; the median "
+                       f"Only {n} rows for this unit in {feed} and no earlier quarter to compare with; the median "
                        f"unit delivered {peer_n:g}.", [])
     return None
 

@@ -46,7 +46,7 @@ def quality(ctx: click.Context, period: str) -> None:
         path = write_quality_report(con, home, label, report=report)
     finally:
         con.close()
-    console.print(summary_text(report, path), highlight=False, markup=False)
+    console.print(summary_text(report, path), highlight=False, markup=False, soft_wrap=True)
     if report.findings:
         table = Table(title=f"Anomaly findings {label}")
         for column in ("severity", "finding", "unit", "value", "reference", "first example"):

@@ -237,6 +237,7 @@ def render(report: QualityReport) -> str:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
     env.filters["pct"] = lambda v: "" if v is None else f"{100 * v:.1f} %"
+    env.filters["basename"] = lambda v: "" if v is None else Path(str(v)).name
     return env.get_template("quality.html.j2").render(r=report, counts=report.gate_counts)
 
 
