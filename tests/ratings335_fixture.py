@@ -2,7 +2,8 @@
 
 `build_warehouse` creates `meta.loads` and `raw.<feed>` with the canonical columns of spec feeds.md (plus the
 lineage columns ingestion adds) and inserts the scenario below, one load per (feed, period label).
-`prepare_project` copies the dbt project into a temporary folder and approves one quota exception. The real
+`prepare_project` copies the dbt project into a temporary folder, approves one quota exception and adds a
+second version of one rule (worked_months_flag_below = 3 from July 2026). The real
 766 models build from the fixture's procedure and dossiers of UA when they are in the project; where they are
 not (yet), stand-in models of the same names read `fixture766.*` instead.
 
@@ -209,6 +210,9 @@ def scenario() -> Scenario:
     s.staff("HE", "UE", role="head")
     s.work("HE", _month(1), "STD", 1, 1)
     s.general("HE", _month(1), 30)
+    # a quarterly đ declaration applies to each month of the quarter (dde_grain)
+    s.add("leader_criteria", "2026-Q1", staff_id="HE", period_start=date(Y, 1, 1), period_type="quarter",
+          criterion="dd", ratio=50.0, basis="chậm kế hoạch quý I")
     s.add("discipline", "2026", staff_id="E4", decided_on=date(Y, 5, 4), kind="reprimand", decision_ref="QĐ 12")
     s.add("discipline", "2026", staff_id="E1", decided_on=date(Y, 6, 1), kind="degradation_conclusion",
           decision_ref="KL 3")
@@ -354,6 +358,13 @@ def prepare_project(source: Path, target: Path) -> Path:
             marts_766.mkdir(parents=True, exist_ok=True)
             (marts_766 / f"{name}.sql").write_text(f"-- stand-in for the test warehouse\n{sql}\n",
                                                    encoding="utf-8")
+    # a rule change is a new version row: from July the worked-months flag uses 3 months instead of 6
+    config = target / "seeds" / "rules" / "rule_335_config.csv"
+    config.write_text(
+        config.read_text(encoding="utf-8").rstrip("\n")
+        + "\nnd335_2025,2,worked_months_flag_below,3,2026-07-01,,test amendment,D,changed rule\n",
+        encoding="utf-8",
+    )
     exception = target / "seeds" / "rules" / "rule_335_quota_exception.csv"
     header = exception.read_text(encoding="utf-8").splitlines()[0]
     exception.write_text(

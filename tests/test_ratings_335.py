@@ -295,6 +295,9 @@ def test_example_e_and_overrides_dbt(warehouse: duckdb.DuckDBPyConnection) -> No
     assert e4["preliminary_level"] == "XS" and e4["override_codes"] == "OVR_C_DISCIPLINE"
     assert e4["final_level"] == "KHT"
     assert _yearly(warehouse, "E1")["override_codes"] == "OVR_B_DEGRADATION"
+    he = _period(warehouse, "HE", "2026-01")
+    assert (he["d_pct"], he["dd_pct"], he["e_pct"]) == (100.0, 50.0, 100.0)  # quarterly đ copied to January
+    assert he["s_points"] == pytest.approx(30 + 0.7 * 550 / 6)
     head = _yearly(warehouse, "HE")
     assert head["override_codes"] == "OVR_D_UNIT_CORRUPTION" and head["final_level"] == "KHT"
 
@@ -345,3 +348,12 @@ def test_agency_ratings_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
     # UB handles no procedures: the 766 items are re-weighted away, its declared admin-reform points stay
     assert ub[0] == 30.0 and ub[3] is None and ub[4] is None and ub[9] is False
     assert ub[6] == 100.0 and ub[7:9] == ("XS", 1) and ua[8] == 2
+
+
+def test_rule_versions_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
+    params = warehouse.execute(
+        "select rule_set, rule_version, worked_months_flag_below, quota_rate, deduction_mode, quota_reading "
+        "from intermediate.int_cs_rule_params where year = 2026").fetchone()
+    assert params == ("nd335_2025", 2, 3, 20, "linear", "final_tot")
+    assert not _yearly(warehouse, "C1")["worked_months_flag"]  # 12 months
+    assert _yearly(warehouse, "A1")["worked_months_flag"]  # 1 month < 3
