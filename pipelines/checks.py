@@ -1,6 +1,5 @@
 """Blocking, partition-aware asset checks: a failure stops publication and says why in its metadata."""
 
-from __future__ import annotations
 
 import dagster as dg
 

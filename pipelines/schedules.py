@@ -1,6 +1,5 @@
 """The quarterly schedule: refresh the previous quarter once its grace period has passed."""
 
-from __future__ import annotations
 
 from datetime import date
 

@@ -1,6 +1,5 @@
 """A sensor on the landing folder: a new or re-delivered file refreshes the quarter it affects."""
 
-from __future__ import annotations
 
 import json
 from datetime import date

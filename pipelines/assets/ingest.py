@@ -1,6 +1,5 @@
 """Ingest the quarter's landing files into the working warehouse under their inbound contracts."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Publication of a quarter that passed its gate: a ready candidate, published on approval."""
 
-from __future__ import annotations
 
 import json
 

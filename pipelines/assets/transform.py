@@ -1,6 +1,5 @@
 """dbt models (staging -> intermediate -> marts) as Dagster assets, built for one quarter at a time."""
 
-from __future__ import annotations
 
 import json
 import os
