@@ -85,6 +85,7 @@ joined as (
         pa.engine_version,
         pa.part2_max_points,
         pa.g_max_points,
+        pa.float_guard_decimals,
         pa.agency_threshold_xs,
         pa.agency_threshold_tot,
         pa.agency_threshold_ht
@@ -136,12 +137,12 @@ leveled as (
     select
         *,
         case
-            when round(s_points, 6) >= agency_threshold_xs then 'XS'
-            when round(s_points, 6) >= agency_threshold_tot then 'T'
-            when round(s_points, 6) >= agency_threshold_ht then 'HT'
+            when round(s_points, float_guard_decimals) >= agency_threshold_xs then 'XS'
+            when round(s_points, float_guard_decimals) >= agency_threshold_tot then 'T'
+            when round(s_points, float_guard_decimals) >= agency_threshold_ht then 'HT'
             else 'KHT'
         end as level,
-        rank() over (partition by year, peer_group order by round(s_points, 6) desc) as rank_in_peer_group
+        rank() over (partition by year, peer_group order by round(s_points, float_guard_decimals) desc) as rank_in_peer_group
     from totals
 ),
 
