@@ -12,11 +12,20 @@ calendar as (
     select * from {{ ref('int_766_working_day_calendar') }}
 ),
 
+delivery_labels as (
+    -- parse each delivery label once, not once per row
+    select
+        delivery_period_label,
+        {{ label_period_end_766('delivery_period_label') }} as delivery_period_end
+    from (select distinct delivery_period_label from feedback) as labels
+),
+
 dated as (
     select
-        *,
-        {{ label_period_end_766('delivery_period_label') }} as delivery_period_end
-    from feedback
+        r.*,
+        l.delivery_period_end
+    from feedback as r
+    inner join delivery_labels as l on r.delivery_period_label = l.delivery_period_label
 ),
 
 one_per_delivery as (
