@@ -1,0 +1,293 @@
+"""Parsing and row rules, generated from the contract as one DuckDB query over the staged text cells.
+
+For every contract column the query yields the typed value `p_<column>`; for every row it yields
+`_problems`, a list of `{column_name, reason_code, reason}` in a fixed order (malformed row first, then the
+columns in contract order, then the key), empty for a row that is accepted. Reason codes:
+
+| code | meaning |
+|---|---|
+| truncated_row, too_many_fields, invalid_json | the row itself is malformed |
+| missing_required | a required cell is empty |
+| invalid_date, not_a_number, invalid_boolean, unknown_enum | the cell does not parse as its type |
+| negative_number, out_of_range | below the contract minimum, or not an allowed value |
+| future_date, before_2000 | a date after the load time, or before the contract's earliest date |
+| due_before_received, finished_before_received, ... | a date earlier than the one it must follow (the contract names the code) |
+| invalid_period_start | `period_start` is not the first day of its month or quarter |
+| duplicate_id | the key appears more than once in the file (every occurrence) |
+| unknown_reference | a code not found in the reference snapshot that applies |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipelines.contracts import Column, FeedContract
+
+CHECKED_TABLE = "_ingest_checked"
+
+_DAY_FIRST_FORMATS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y/%m/%d"]
+_OTHER_FORMATS = ["%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S.%f"]
+_OFFSET = r"^(.*\d)\s*(Z|[+-]\d{2}:?\d{2})$"
+
+TRUE_SPELLINGS = ("true", "t", "1", "1.0", "x", "có", "co", "y", "yes", "đúng", "đạt")
+FALSE_SPELLINGS = ("false", "f", "0", "0.0", "không", "khong", "n", "no", "sai", "không đạt")
+
+DATE_EXPECTED = "expected ISO 2026-03-31, 31/03/2026 or an Excel serial"
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """A temp table holding the codes a reference column must resolve to (`None`: not checked)."""
+
+    column: str
+    table: str | None  # a relation with one column `code`; None when the column is checked in-file
+
+
+def _q(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _list(items: list[str] | tuple[str, ...]) -> str:
+    return "[" + ", ".join(_q(i) for i in items) + "]"
+
+
+def _norm(expr: str) -> str:
+    """The SQL twin of `contracts.normalise_label`."""
+    return f"lower(trim(regexp_replace(nfc_normalize({expr}), '[\\s\\x{{00A0}}]+', ' ', 'g')))"
+
+
+def _parse_number(v: str) -> str:
+    """Decimal comma or point; thousands separators only when both appear (the last one is the decimal)."""
+    s = f"regexp_replace({v}, '[\\s\\x{{00A0}}]', '', 'g')"
+    return f"""try_cast(case
+        when contains({s}, ',') and contains({s}, '.') then
+            case when regexp_full_match({s}, '.*,[^.]*') then replace(replace({s}, '.', ''), ',', '.')
+                 else replace({s}, ',', '') end
+        else replace({s}, ',', '.') end as double)"""
+
+
+def _parse_timestamp(v: str, deadline: bool) -> str:
+    """Excel serial, ISO or day-first text, optional UTC offset (converted to UTC+7); a date-only deadline
+    is the end of that day. Cheap tests pick the branch so the common shapes never reach a format list."""
+    serial_value = f"try_cast({v} as double)"
+    serial = (
+        f"case when {serial_value} between 1 and 2958465 then timestamp '1899-12-30' + "
+        f"to_microseconds(cast(round({serial_value} * 86400000000) as bigint)) end"
+    )
+    has_offset = f"({v} like '%Z' or {v} like '%+__:__' or {v} like '%+____' or ({v} like '%-__:__' and length({v}) > 19))"
+    base = f"regexp_replace({v}, {_q(_OFFSET)}, '\\1')"
+    offset = f"regexp_extract({v}, {_q(_OFFSET)}, 2)"
+    offset_minutes = (
+        f"(case when {offset} = 'Z' then 0 else "
+        f"(case when left({offset}, 1) = '-' then -1 else 1 end) * "
+        f"(cast(substr({offset}, 2, 2) as integer) * 60 + cast(right({offset}, 2) as integer)) end)"
+    )
+    iso = f"try_cast(replace({v}, 'T', ' ') as timestamp)"
+    day_first = f"try_strptime({v}, {_list(_DAY_FIRST_FORMATS)})"
+    other = f"try_strptime({v}, {_list(_OTHER_FORMATS)})"
+    parsed = f"""(case
+        when {v} is null then null
+        when {serial_value} is not null then {serial}
+        when {has_offset} then try_cast(replace({base}, 'T', ' ') as timestamp)
+            + to_minutes(cast(7 * 60 - {offset_minutes} as bigint))
+        when contains({v}, '/') then {day_first}
+        else coalesce({iso}, {other}) end)"""
+    if deadline:
+        date_only = f"(not contains({v}, ':') and not ({serial_value} is not null and contains({v}, '.')))"
+        parsed = f"(case when {date_only} then {parsed} + interval '23:59:59' else {parsed} end)"
+    return parsed
+
+
+def _parse(col: Column, v: str) -> str:
+    """SQL for the typed value of `col` from the cleaned text `v` (NULL when empty or unparseable)."""
+    if col.type == "text":
+        if col.fixed_width:
+            w = col.fixed_width
+            # Excel drops one leading zero of a commune code (07900 -> 7900); shorter codes (a province's
+            # two digits) are official codes of their own and are left alone.
+            return f"case when regexp_full_match({v}, '\\d{{{w - 1}}}') then '0' || {v} else {v} end"
+        return v
+    if col.type == "enum":
+        cases = " ".join(f"when {_q(k)} then {_q(val)}" for k, val in sorted(col.enum_lookup().items()))
+        # The cheap lower-casing settles nearly every cell; full normalisation only for the rest.
+        return f"coalesce(case lower({v}) {cases} end, case {_norm(v)} {cases} end)"
+    if col.type == "bool":
+        empty = "null" if col.required or col.empty_means is None else str(col.empty_means).lower()
+        return (
+            f"case when {v} is null then {empty} else coalesce("
+            f"case lower({v}) {' '.join(f'when {_q(t)} then true' for t in TRUE_SPELLINGS)} "
+            f"{' '.join(f'when {_q(f)} then false' for f in FALSE_SPELLINGS)} end, "
+            f"case {_norm(v)} {' '.join(f'when {_q(t)} then true' for t in TRUE_SPELLINGS)} "
+            f"{' '.join(f'when {_q(f)} then false' for f in FALSE_SPELLINGS)} end) end"
+        )
+    if col.type in ("integer", "numeric"):
+        num = _parse_number(v)
+        if col.type == "integer":
+            return f"case when {num} = floor({num}) then cast({num} as bigint) end"
+        return num
+    if col.type == "date":
+        return f"cast({_parse_timestamp(v, False)} as date)"
+    if col.type == "timestamp":
+        return _parse_timestamp(v, col.deadline)
+    raise ValueError(f"unknown column type {col.type!r}")
+
+
+def _problem(col: str, code: str, cond: str, message: str) -> str:
+    """A `{column_name, reason_code, reason}` struct when `cond` holds, else NULL."""
+    return (
+        f"case when {cond} then {{'column_name': {_q(col)}, 'reason_code': {_q(code)}, "
+        f"'reason': {message}}} end"
+    )
+
+
+def _msg(prefix: str, col: str, raw: str | None, text: str) -> str:
+    """`<file> row <n>, column <col>: '<raw>' <text>` as SQL."""
+    head = f"{_q(prefix + ' row ')} || _row_number || {_q(', column ' + col + ': ')}"
+    if raw is None:
+        return f"{head} || {_q(text)}"
+    return f"{head} || '''' || {raw} || ''' ' || {_q(text)}"
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _column_problems(
+    col: Column, contract: FeedContract, source: str, loaded_at: datetime, refs: dict[str, ReferenceSet]
+) -> list[str]:
+    v, p = f"v_{col.name}", f"p_{col.name}"
+    out = []
+    if col.required:
+        out.append(_problem(col.name, "missing_required", f"{v} is null",
+                            _msg(source, col.name, None, "is empty (required)")))
+    unparsed = f"{v} is not null and {p} is null"
+    if col.type in ("date", "timestamp"):
+        out.append(_problem(col.name, "invalid_date", unparsed, _msg(source, col.name, v, f"is not a date ({DATE_EXPECTED})")))
+    elif col.type in ("integer", "numeric"):
+        kind = "a whole number" if col.type == "integer" else "a number"
+        out.append(_problem(col.name, "not_a_number", unparsed,
+                            _msg(source, col.name, v, f"is not {kind} (expected e.g. 12 or 12,5)")))
+    elif col.type == "bool":
+        out.append(_problem(col.name, "invalid_boolean", unparsed,
+                            _msg(source, col.name, v, "is not a yes/no value (expected true/false, 1/0, x, có/không, Y/N)")))
+    elif col.type == "enum":
+        allowed = ", ".join(f"{k} ({'/'.join(ls)})" if ls else k for k, ls in col.enum.items())
+        out.append(_problem(col.name, "unknown_enum", unparsed, _msg(source, col.name, v, f"is not one of {allowed}")))
+    if col.minimum is not None:
+        lo = col.minimum
+        bad = f"{p} <= {lo}" if col.exclusive_minimum else f"{p} < {lo}"
+        expected = f"expected {'>' if col.exclusive_minimum else '>='} {_number_text(lo)}"
+        code = f"case when {lo} = 0 and {p} < 0 then 'negative_number' else 'out_of_range' end"
+        out.append(
+            f"case when {bad} then {{'column_name': {_q(col.name)}, 'reason_code': {code}, "
+            f"'reason': {_msg(source, col.name, v, f'is out of range ({expected})')}}} end"
+        )
+    if col.allowed_values:
+        values = ", ".join(_number_text(a) for a in col.allowed_values)
+        out.append(_problem(col.name, "out_of_range", f"{p} not in ({values})",
+                            _msg(source, col.name, v, f"is not an allowed value (expected one of {values})")))
+    if col.type in ("date", "timestamp"):
+        if col.not_in_future:
+            now = f"timestamp '{loaded_at:%Y-%m-%d %H:%M:%S}'"
+            cmp = f"{p} > cast({now} as date)" if col.type == "date" else f"{p} > {now}"
+            out.append(_problem(col.name, "future_date", cmp,
+                                _msg(source, col.name, v, f"is in the future (loaded at {loaded_at:%Y-%m-%d %H:%M})")))
+        if col.min_date is not None:
+            out.append(_problem(col.name, "before_2000" if col.min_date.isoformat() == "2000-01-01" else "out_of_range",
+                                f"{p} < date '{col.min_date.isoformat()}'",
+                                _msg(source, col.name, v, f"is before {col.min_date.isoformat()}")))
+    if col.not_before is not None:
+        nb = col.not_before
+        op = "<=" if nb.strict else "<"
+        other = f"p_{nb.column}"
+        word = "not after" if nb.strict else "before"
+        quote = "''''"
+        message = _msg(source, col.name, v, f"is {word} {nb.column} ") + f" || {quote} || v_{nb.column} || {quote}"
+        out.append(_problem(col.name, nb.reason_code, f"{p} {op} {other}", message))
+    if col.period_start_of is not None:
+        kind = f"p_{col.period_start_of}"
+        bad = f"(day({p}) <> 1 or ({kind} = 'quarter' and month({p}) not in (1, 4, 7, 10)))"
+        out.append(_problem(col.name, "invalid_period_start", bad,
+                            _msg(source, col.name, v, "is not the first day of a month or quarter")))
+    ref = refs.get(col.name)
+    if ref is not None and col.reference is not None:
+        relation = ref.table or f"(select distinct p_{col.reference.column} as code from parsed)"
+        out.append(_problem(col.name, "unknown_reference", f"{p} is not null and {p} not in (select code from {relation})",
+                            _msg(source, col.name, v, f"is not a known {col.reference.feed}.{col.reference.column}")))
+    return out
+
+
+def build_check_sql(
+    contract: FeedContract,
+    mapping: dict[str, str],
+    source_file: str,
+    loaded_at: datetime,
+    refs: dict[str, ReferenceSet],
+    original_keys: list[str],
+) -> str:
+    """The query that creates `_ingest_checked` from `_ingest_stage` in one pass over the staged cells;
+    `_original` (the row as delivered, JSON keyed by `original_keys`) is kept for quarantined rows only."""
+    cleaned = []
+    for col in contract.columns:
+        src = mapping.get(col.name)
+        expr = "cast(null as varchar)" if src is None else f"nullif(trim({src}), '')"
+        cleaned.append(f"{expr} as v_{col.name}")
+    # A column the file does not have is unknown (NULL), even where an empty cell would mean false.
+    parsed = [
+        f"{_parse(col, f'v_{col.name}') if col.name in mapping else f'cast(null as {col.duckdb_type})'} as p_{col.name}"
+        for col in contract.columns
+    ]
+    key = ", ".join(f"p_{k}" for k in contract.primary_key)
+    key_text = " || ', ' || ".join(f"coalesce(v_{k}, '')" for k in contract.primary_key)
+    problems = [
+        f"case when _problem is not null then {{'column_name': null, 'reason_code': _problem, 'reason': "
+        f"{_q(source_file + ' row ')} || _row_number || ': ' || case _problem "
+        f"when 'truncated_row' then 'the line ends before the last column (truncated)' "
+        f"when 'too_many_fields' then 'more fields than the header has columns' "
+        f"else 'not a valid JSON object' end}} end"
+    ]
+    for col in contract.columns:
+        problems += _column_problems(col, contract, source_file, loaded_at, refs)
+    key_name = ", ".join(contract.primary_key)
+    problems.append(
+        _problem(key_name, "duplicate_id", "_key_count > 1",
+                 f"{_q(source_file + ' row ')} || _row_number || {_q(', column ' + key_name + ': ')} || '''' || "
+                 f"{key_text} || ''' appears ' || _key_count || ' times in the file (every occurrence quarantined)'")
+    )
+    pairs = ", ".join(f"{_q(k)}, s{i}" for i, k in enumerate(original_keys))
+    original = f"cast(json_object({pairs}) as varchar) as _original_row" if original_keys else "'{}' as _original_row"
+    nl = ",\n        "
+    return f"""
+create or replace temp table {CHECKED_TABLE} as
+with stage as (
+    select * from _ingest_stage
+),
+cleaned as (
+    select *,
+        {nl.join(cleaned)}
+    from stage
+),
+parsed as (
+    select *,
+        {nl.join(parsed)}
+    from cleaned
+),
+keyed as (
+    select *,
+        case when {" and ".join(f"p_{k} is not null" for k in contract.primary_key)}
+             then count(*) over (partition by {key}) end as _key_count
+    from parsed
+),
+final as (
+    select _row_number,
+        {nl.join(f"p_{c.name}" for c in contract.columns)},
+        list_filter([
+            {nl.join(problems)}
+        ], x -> x is not null) as _problems,
+        {original}
+    from keyed
+)
+select *, case when len(_problems) > 0 then _original_row end as _original from final
+"""
