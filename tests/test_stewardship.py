@@ -550,3 +550,24 @@ def test_quality_command_standalone_reads_home_from_env(report_home: Home, monke
     result = CliRunner().invoke(quality, ["--period", PERIOD])
     assert result.exit_code == 0, result.output
     assert "Report:" in result.output
+
+
+def test_province_wide_shift_is_not_a_jump(tmp_path: Path, clean_frames) -> None:
+    """Every unit moves its counters online in the same quarter: a real change, not one unit's anomaly."""
+    d = clean_frames["dossiers"].copy()
+    q1 = d.index[d["_period_label"] == PERIOD]
+    d.loc[q1, "channel"] = np.where(np.random.default_rng(1).random(len(q1)) < 0.9, "online", "direct")
+    con = write_warehouse(tmp_path / "working.duckdb", {**clean_frames, "dossiers": d})
+    try:
+        assert find_anomalies(con, PERIOD) == []
+    finally:
+        con.close()
+
+
+def test_one_coincidence_between_two_units_is_not_a_copy(planted_warehouse) -> None:
+    con, _ = planted_warehouse
+    rules = load_rules()
+    copied = {**rules.params("dossier_copied_across_units"), "min_matches": 3}  # U13 holds 2 copies of U14
+    stricter = type(rules)(rules.rule_version, rules.max_examples, rules.history_quarters,
+                           {"dossier_copied_across_units": copied})
+    assert find_anomalies(con, PERIOD, stricter) == []

@@ -595,6 +595,13 @@ def _dossier_copied_across_units(con: duckdb.DuckDBPyConnection, period: Period,
             join hits as b on a.pattern = b.pattern and a.unit_code <> b.unit_code
         ),
 
+        -- One chance coincidence between two units happens in a large province; several do not.
+        repeated_pairs as (
+            select unit_code, other_unit from pairs
+            group by all
+            having count(distinct pattern) >= $min_matches
+        ),
+
         final as (
             select
                 unit_code,
@@ -602,12 +609,13 @@ def _dossier_copied_across_units(con: duckdb.DuckDBPyConnection, period: Period,
                 list(distinct other_unit order by other_unit) as other_units,
                 flatten(list([own_row, other_row] order by own_row.file, own_row.row))[1:{2 * rules.max_examples}]
                     as examples
-            from pairs group by unit_code
+            from pairs semi join repeated_pairs using (unit_code, other_unit)
+            group by unit_code
         )
 
         select * from final order by unit_code
         """,
-        {"period": period.label},
+        {"period": period.label, "min_matches": rules.params(code).get("min_matches", 1)},
     ).fetchall()
     return [
         Finding(period.label, code, rules.severity(code), unit, "dossiers_matching_other_units", float(n), 0.0,
@@ -703,7 +711,7 @@ def _volume(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRules)
             if finding is not None:
                 findings.append(finding)
     # Examples of a unit that delivered too little: its rows, so the steward sees which file and where.
-    return [_with_rows(con, f) if f.finding_code == "too_little_data" else f for f in findings]
+    return [_with_rows(con, f, rules.max_examples) if f.finding_code == "too_little_data" else f for f in findings]
 
 
 def _volume_finding(period: Period, rules: AnomalyRules, feed: str, unit: str, n: int,
@@ -733,10 +741,11 @@ def _volume_finding(period: Period, rules: AnomalyRules, feed: str, unit: str, n
     return None
 
 
-def _with_rows(con: duckdb.DuckDBPyConnection, finding: Finding) -> Finding:
+def _with_rows(con: duckdb.DuckDBPyConnection, finding: Finding, limit: int) -> Finding:
+    """The finding with the first rows the unit did deliver as its examples."""
     feed = finding.metric.split(":")[0]
     rows = con.execute(
-        f"select {_examples(FEED_IDS.get(feed, 'unit_code'), 5)} from {_current(feed)}"
+        f"select {_examples(FEED_IDS.get(feed, 'unit_code'), limit)} from {_current(feed)}"
         " where _period_label = ? and unit_code = ?", [finding.period_label, finding.unit_code]).fetchone()
     return Finding(**{**finding.as_dict(), "examples": list(rows[0] or [])})
 
