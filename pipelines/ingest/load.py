@@ -83,7 +83,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def local_now() -> datetime:
     """Now in local time (UTC+7), without offset, as every timestamp in the warehouse."""
-    return datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+    return datetime.now(LOCAL_TZ).replace(tzinfo=None)
 
 
 def file_sha256(path: Path) -> str:
@@ -185,7 +185,9 @@ def _soft_reference_warnings(con: duckdb.DuckDBPyConnection, contract: FeedContr
             """
         ).fetchone()[0]  # type: ignore[index]
         if pending:
-            out.append(f"{pending} row(s) name a {ref.feed}.{ref.column} not delivered yet (kept; counted once it arrives)")
+            out.append(
+                f"{pending} row(s) name a {ref.feed}.{ref.column} not delivered yet (kept; counted once it arrives)"
+            )
     return out
 
 
@@ -195,7 +197,7 @@ def _previous(con: duckdb.DuckDBPyConnection, feed: str, period_label: str, file
         """
         select load_id, file_hash from meta.loads
         where feed = ? and period_label = ? and file_name = ?
-        order by loaded_at desc, load_id desc limit 1
+        order by loaded_at desc, is_current desc limit 1
         """,
         [feed, period_label, file_name],
     ).fetchone()
@@ -206,9 +208,21 @@ def _record(con: duckdb.DuckDBPyConnection, result: LoadResult, file_name: str, 
     con.execute(
         "insert into meta.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            result.load_id, result.feed, result.period_label, result.source_file, file_name, result.file_hash, fmt,
-            result.rows_read, result.rows_accepted, result.rows_quarantined, result.status, result.reject_reason,
-            result.warnings, loaded_at, result.status == "loaded",
+            result.load_id,
+            result.feed,
+            result.period_label,
+            result.source_file,
+            file_name,
+            result.file_hash,
+            fmt,
+            result.rows_read,
+            result.rows_accepted,
+            result.rows_quarantined,
+            result.status,
+            result.reject_reason,
+            result.warnings,
+            loaded_at,
+            result.status == "loaded",
         ],
     )
 
@@ -235,8 +249,15 @@ def ingest_file(
     source_file = f"{feed}/{period_label}/{path.name}"
     previous = _previous(con, feed, period_label, path.name)
     if previous is not None and previous[1] == file_hash:
-        return LoadResult(previous[0], feed, period_label, source_file, file_hash, "skipped",
-                          warnings=["same file already loaded: nothing to do"])
+        return LoadResult(
+            previous[0],
+            feed,
+            period_label,
+            source_file,
+            file_hash,
+            "skipped",
+            warnings=["same file already loaded: nothing to do"],
+        )
     result = LoadResult(uuid.uuid4().hex, feed, period_label, source_file, file_hash, "loaded")
     try:
         fmt = file_format_of(path)
@@ -274,10 +295,19 @@ def ingest_file(
         con.execute("rollback")
         raise
     finally:
-        con.execute(f"drop view if exists {STAGE_TABLE}")
-        for table in [STAGE_TABLE, CHECKED_TABLE, *(f"_ingest_ref_{c.name}" for c in contract.columns)]:
-            con.execute(f"drop table if exists {table}")
+        _drop_scratch(con, contract)
     return result
+
+
+def _drop_scratch(con: duckdb.DuckDBPyConnection, contract: FeedContract) -> None:
+    """Drop the temporary relations of one load (the CSV stage is a view, the others tables)."""
+    scratch = {STAGE_TABLE, CHECKED_TABLE, *(f"_ingest_ref_{c.name}" for c in contract.columns)}
+    for name, kind in con.execute(
+        "select table_name, table_type from information_schema.tables where table_schema = 'main' "
+        "and table_catalog = 'temp'"
+    ).fetchall():
+        if name in scratch:
+            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists temp.main.{name}")
 
 
 def _reject(
@@ -298,7 +328,9 @@ def original_keys(headers: list[str]) -> list[str]:
     return keys
 
 
-def _write_rows(con: duckdb.DuckDBPyConnection, contract: FeedContract, result: LoadResult, loaded_at: datetime) -> None:
+def _write_rows(
+    con: duckdb.DuckDBPyConnection, contract: FeedContract, result: LoadResult, loaded_at: datetime
+) -> None:
     columns = ", ".join(contract.column_names)
     lineage = "_load_id, _period_label, _source_file, _file_hash, _row_number, _loaded_at"
     params = [result.load_id, result.period_label, result.source_file, result.file_hash, loaded_at]
@@ -320,9 +352,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, contract: FeedContract, result: 
         """,
         [result.load_id, contract.feed, result.period_label, result.source_file],
     )
-    counts = con.execute(
-        f"select count(*), count(*) filter (where len(_problems) = 0) from {CHECKED_TABLE}"
-    ).fetchone()
+    counts = con.execute(f"select count(*), count(*) filter (where len(_problems) = 0) from {CHECKED_TABLE}").fetchone()
     result.rows_read, result.rows_accepted = int(counts[0]), int(counts[1])  # type: ignore[index]
     result.rows_quarantined = result.rows_read - result.rows_accepted
 

@@ -60,9 +60,7 @@ def file_format_of(path: Path) -> str:
         return "xlsx"
     if suffix in JSON_SUFFIXES:
         return "json"
-    raise FileRejected(
-        f"unsupported file type {suffix or '(none)'!r}: expected .csv/.txt/.tsv, .xlsx or .json/.jsonl"
-    )
+    raise FileRejected(f"unsupported file type {suffix or '(none)'!r}: expected .csv/.txt/.tsv, .xlsx or .json/.jsonl")
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Path) -> StagedFile:
@@ -126,7 +124,9 @@ def _best_header_row(contract: FeedContract, rows: list[list[str]]) -> tuple[int
 
 def _no_header(contract: FeedContract) -> FileRejected:
     example = ", ".join(f"{c.name} / {c.business_name}" for c in contract.columns[:3] if c.business_name)
-    return FileRejected(f"no header row found in the first {HEADER_SEARCH_ROWS} rows (expected columns such as {example})")
+    return FileRejected(
+        f"no header row found in the first {HEADER_SEARCH_ROWS} rows (expected columns such as {example})"
+    )
 
 
 # --- CSV -----------------------------------------------------------------------------------------------
@@ -195,7 +195,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pat
     # One column more than the header: a row that fills it has too many fields.
     columns = "{" + ", ".join(f"'s{i}': 'VARCHAR'" for i in range(n + 1)) + "}"
     reader = (
-        f"read_csv({_sql_text(str(path))}, header = false, skip = {header_idx + 1}, auto_detect = false, delim = {_sql_text(sep)}, quote = '\"', "
+        f"read_csv({_sql_text(str(path))}, header = false, skip = {header_idx + 1}, auto_detect = false, "
+        f"delim = {_sql_text(sep)}, quote = '\"', "
         f"escape = '\"', encoding = '{encoding}', null_padding = true, strict_mode = false, "
         f"nullstr = '{_NO_NULL}', columns = {columns})"
     )
@@ -256,9 +257,7 @@ def _sheet_layout(path: Path, sheet_index: int) -> tuple[tuple[int, int], list[t
         xml = zf.read(target if target.startswith("xl/") else f"xl/{target}").decode("utf-8")
     # calamine starts the range at the first non-empty cell; the first <c> with a value marks it.
     first_rows = [int(r) for r in re.findall(r"<c r=\"[A-Z]+(\d+)\"[^>]*?>\s*<(?:v|is)>", xml[:200_000])]
-    first_cols = [
-        _cell_index(ref)[1] for ref in re.findall(r"<c r=\"([A-Z]+\d+)\"[^>]*?>\s*<(?:v|is)>", xml[:200_000])
-    ]
+    first_cols = [_cell_index(ref)[1] for ref in re.findall(r"<c r=\"([A-Z]+\d+)\"[^>]*?>\s*<(?:v|is)>", xml[:200_000])]
     top_left = (min(first_rows, default=1), min(first_cols, default=1))
     merged = []
     for ref in re.findall(r"<mergeCell ref=\"([A-Z]+\d+):([A-Z]+\d+)\"", xml):
@@ -357,12 +356,12 @@ def _stage_json(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pa
     if head.startswith(b"{") and _is_json_object(con, first_line) and len(head.strip()) > len(first_line):
         # JSON lines: one object per line, read line by line so a broken line is quarantined, not fatal.
         con.execute(
-            f"""
+            """
             create or replace temp table _ingest_json as
             with lines as (
                 select row_number() over () as _row_number, line
                 from read_csv(?, header = false, auto_detect = false, delim = '\x02', quote = '',
-                              escape = '', columns = {{'line': 'VARCHAR'}}, strict_mode = false)
+                              escape = '', columns = {'line': 'VARCHAR'}, strict_mode = false)
             ),
             kept as (select * from lines where trim(coalesce(line, '')) <> '')
             select row_number() over (order by _row_number) as _row_number,
@@ -378,8 +377,9 @@ def _stage_json(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pa
         fmt = "jsonl"
     else:
         try:
-            con.execute("create or replace temp table _ingest_doc as select content::json as doc from read_text(?)",
-                        [str(path)])
+            con.execute(
+                "create or replace temp table _ingest_doc as select content::json as doc from read_text(?)", [str(path)]
+            )
         except duckdb.Error:
             raise FileRejected("not valid JSON (neither JSON lines, an array nor an API page)") from None
         kind = con.execute("select json_type(doc) from _ingest_doc").fetchone()[0]  # type: ignore[index]
@@ -390,7 +390,8 @@ def _stage_json(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pa
             keys = con.execute("select json_keys(doc) from _ingest_doc").fetchone()[0]  # type: ignore[index]
             if key not in keys:
                 arrays = [
-                    k for k in keys
+                    k
+                    for k in keys
                     if con.execute("select json_type(doc, ?) from _ingest_doc", [f'$."{k}"']).fetchone()[0] == "ARRAY"
                 ]
                 if len(arrays) != 1:

@@ -11,7 +11,7 @@ columns in contract order, then the key), empty for a row that is accepted. Reas
 | invalid_date, not_a_number, invalid_boolean, unknown_enum | the cell does not parse as its type |
 | negative_number, out_of_range | below the contract minimum, or not an allowed value |
 | future_date, before_2000 | a date after the load time, or before the contract's earliest date |
-| due_before_received, finished_before_received, ... | a date earlier than the one it must follow (the contract names the code) |
+| due_before_received, finished_before_received, ... | a date earlier than the one it must follow |
 | invalid_period_start | `period_start` is not the first day of its month or quarter |
 | duplicate_id | the key appears more than once in the file (every occurrence) |
 | unknown_reference | a code not found in the reference snapshot that applies |
@@ -76,7 +76,9 @@ def _parse_timestamp(v: str, deadline: bool) -> str:
         f"case when {serial_value} between 1 and 2958465 then timestamp '1899-12-30' + "
         f"to_microseconds(cast(round({serial_value} * 86400000000) as bigint)) end"
     )
-    has_offset = f"({v} like '%Z' or {v} like '%+__:__' or {v} like '%+____' or ({v} like '%-__:__' and length({v}) > 19))"
+    has_offset = (
+        f"({v} like '%Z' or {v} like '%+__:__' or {v} like '%+____' or ({v} like '%-__:__' and length({v}) > 19))"
+    )
     base = f"regexp_replace({v}, {_q(_OFFSET)}, '\\1')"
     offset = f"regexp_extract({v}, {_q(_OFFSET)}, 2)"
     offset_minutes = (
@@ -136,10 +138,7 @@ def _parse(col: Column, v: str) -> str:
 
 def _problem(col: str, code: str, cond: str, message: str) -> str:
     """A `{column_name, reason_code, reason}` struct when `cond` holds, else NULL."""
-    return (
-        f"case when {cond} then {{'column_name': {_q(col)}, 'reason_code': {_q(code)}, "
-        f"'reason': {message}}} end"
-    )
+    return f"case when {cond} then {{'column_name': {_q(col)}, 'reason_code': {_q(code)}, 'reason': {message}}} end"
 
 
 def _msg(prefix: str, col: str, raw: str | None, text: str) -> str:
@@ -160,18 +159,33 @@ def _column_problems(
     v, p = f"v_{col.name}", f"p_{col.name}"
     out = []
     if col.required:
-        out.append(_problem(col.name, "missing_required", f"{v} is null",
-                            _msg(source, col.name, None, "is empty (required)")))
+        out.append(
+            _problem(col.name, "missing_required", f"{v} is null", _msg(source, col.name, None, "is empty (required)"))
+        )
     unparsed = f"{v} is not null and {p} is null"
     if col.type in ("date", "timestamp"):
-        out.append(_problem(col.name, "invalid_date", unparsed, _msg(source, col.name, v, f"is not a date ({DATE_EXPECTED})")))
+        out.append(
+            _problem(col.name, "invalid_date", unparsed, _msg(source, col.name, v, f"is not a date ({DATE_EXPECTED})"))
+        )
     elif col.type in ("integer", "numeric"):
         kind = "a whole number" if col.type == "integer" else "a number"
-        out.append(_problem(col.name, "not_a_number", unparsed,
-                            _msg(source, col.name, v, f"is not {kind} (expected e.g. 12 or 12,5)")))
+        out.append(
+            _problem(
+                col.name,
+                "not_a_number",
+                unparsed,
+                _msg(source, col.name, v, f"is not {kind} (expected e.g. 12 or 12,5)"),
+            )
+        )
     elif col.type == "bool":
-        out.append(_problem(col.name, "invalid_boolean", unparsed,
-                            _msg(source, col.name, v, "is not a yes/no value (expected true/false, 1/0, x, có/không, Y/N)")))
+        out.append(
+            _problem(
+                col.name,
+                "invalid_boolean",
+                unparsed,
+                _msg(source, col.name, v, "is not a yes/no value (expected true/false, 1/0, x, có/không, Y/N)"),
+            )
+        )
     elif col.type == "enum":
         allowed = ", ".join(f"{k} ({'/'.join(ls)})" if ls else k for k, ls in col.enum.items())
         out.append(_problem(col.name, "unknown_enum", unparsed, _msg(source, col.name, v, f"is not one of {allowed}")))
@@ -186,18 +200,35 @@ def _column_problems(
         )
     if col.allowed_values:
         values = ", ".join(_number_text(a) for a in col.allowed_values)
-        out.append(_problem(col.name, "out_of_range", f"{p} not in ({values})",
-                            _msg(source, col.name, v, f"is not an allowed value (expected one of {values})")))
+        out.append(
+            _problem(
+                col.name,
+                "out_of_range",
+                f"{p} not in ({values})",
+                _msg(source, col.name, v, f"is not an allowed value (expected one of {values})"),
+            )
+        )
     if col.type in ("date", "timestamp"):
         if col.not_in_future:
             now = f"timestamp '{loaded_at:%Y-%m-%d %H:%M:%S}'"
             cmp = f"{p} > cast({now} as date)" if col.type == "date" else f"{p} > {now}"
-            out.append(_problem(col.name, "future_date", cmp,
-                                _msg(source, col.name, v, f"is in the future (loaded at {loaded_at:%Y-%m-%d %H:%M})")))
+            out.append(
+                _problem(
+                    col.name,
+                    "future_date",
+                    cmp,
+                    _msg(source, col.name, v, f"is in the future (loaded at {loaded_at:%Y-%m-%d %H:%M})"),
+                )
+            )
         if col.min_date is not None:
-            out.append(_problem(col.name, "before_2000" if col.min_date.isoformat() == "2000-01-01" else "out_of_range",
-                                f"{p} < date '{col.min_date.isoformat()}'",
-                                _msg(source, col.name, v, f"is before {col.min_date.isoformat()}")))
+            out.append(
+                _problem(
+                    col.name,
+                    "before_2000" if col.min_date.isoformat() == "2000-01-01" else "out_of_range",
+                    f"{p} < date '{col.min_date.isoformat()}'",
+                    _msg(source, col.name, v, f"is before {col.min_date.isoformat()}"),
+                )
+            )
     if col.not_before is not None:
         nb = col.not_before
         op = "<=" if nb.strict else "<"
@@ -209,13 +240,25 @@ def _column_problems(
     if col.period_start_of is not None:
         kind = f"p_{col.period_start_of}"
         bad = f"(day({p}) <> 1 or ({kind} = 'quarter' and month({p}) not in (1, 4, 7, 10)))"
-        out.append(_problem(col.name, "invalid_period_start", bad,
-                            _msg(source, col.name, v, "is not the first day of a month or quarter")))
+        out.append(
+            _problem(
+                col.name,
+                "invalid_period_start",
+                bad,
+                _msg(source, col.name, v, "is not the first day of a month or quarter"),
+            )
+        )
     ref = refs.get(col.name)
     if ref is not None and col.reference is not None:
         relation = ref.table or f"(select distinct p_{col.reference.column} as code from parsed)"
-        out.append(_problem(col.name, "unknown_reference", f"{p} is not null and {p} not in (select code from {relation})",
-                            _msg(source, col.name, v, f"is not a known {col.reference.feed}.{col.reference.column}")))
+        out.append(
+            _problem(
+                col.name,
+                "unknown_reference",
+                f"{p} is not null and {p} not in (select code from {relation})",
+                _msg(source, col.name, v, f"is not a known {col.reference.feed}.{col.reference.column}"),
+            )
+        )
     return out
 
 
@@ -252,9 +295,13 @@ def build_check_sql(
         problems += _column_problems(col, contract, source_file, loaded_at, refs)
     key_name = ", ".join(contract.primary_key)
     problems.append(
-        _problem(key_name, "duplicate_id", "_key_count > 1",
-                 f"{_q(source_file + ' row ')} || _row_number || {_q(', column ' + key_name + ': ')} || '''' || "
-                 f"{key_text} || ''' appears ' || _key_count || ' times in the file (every occurrence quarantined)'")
+        _problem(
+            key_name,
+            "duplicate_id",
+            "_key_count > 1",
+            f"{_q(source_file + ' row ')} || _row_number || {_q(', column ' + key_name + ': ')} || '''' || "
+            f"{key_text} || ''' appears ' || _key_count || ' times in the file (every occurrence quarantined)'",
+        )
     )
     pairs = ", ".join(f"{_q(k)}, s{i}" for i, k in enumerate(original_keys))
     original = f"cast(json_object({pairs}) as varchar) as _original_row" if original_keys else "'{}' as _original_row"
