@@ -324,11 +324,7 @@ def _rebuild_file(con: duckdb.DuckDBPyConnection, target: PublicationTarget, db_
             home_catalog = con.execute("select current_database()").fetchone()[0]
             con.execute("use pub")
             try:
-                con.execute(
-                    f"create view main.{table.name} as select {cols}, publication_version"
-                    f" from versions.{table.name} h where publication_version = (select max(publication_version)"
-                    f" from versions.{table.name} x where x.period_label_published = h.period_label_published)"
-                )
+                con.execute(f"create view main.{table.name} as {_latest_view_sql(table, cols)}")
             finally:
                 con.execute(f"use \"{home_catalog}\"")
         con.execute(
@@ -341,6 +337,18 @@ def _rebuild_file(con: duckdb.DuckDBPyConnection, target: PublicationTarget, db_
     finally:
         con.execute("detach pub")
     os.replace(tmp, db_path)
+
+
+def _latest_view_sql(table: PublishedTable, cols: str) -> str:
+    """The analysts' default view: the latest version of each period. A yearly table is republished with each
+    quarter of its year; its view shows the latest publication within the year, so each year appears once."""
+    grain = table.period_column if table.period_match == "year" else "period_label_published"
+    order = "period_label_published desc, publication_version desc"
+    return (
+        f"select {cols}, period_label_published, publication_version from ("
+        f" select *, dense_rank() over (partition by {grain} order by {order}) as _latest"
+        f" from versions.{table.name}) where _latest = 1"
+    )
 
 
 def approve(con: duckdb.DuckDBPyConnection, home: Home, period_label: str, approved_by: str,

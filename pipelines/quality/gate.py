@@ -13,12 +13,14 @@ from pipelines.quality.gx_checkpoint import run_checkpoint
 from pipelines.quality.reconciliation import reconciliation_checks
 from pipelines.quality.results import GateResult, record
 from pipelines.settings import Settings
+from pipelines.stewardship.anomalies import find_anomalies, gate_results
 
 
 def run_contract_gate(con: duckdb.DuckDBPyConnection, period: Period, settings: Settings,
                       run_id: str) -> list[GateResult]:
-    """Checks of the raw feeds under their contracts (before scoring)."""
+    """Checks of the raw feeds under their contracts, and anomaly findings (warnings), before scoring."""
     results = contract_checks(con, period, settings)
+    results += gate_results(find_anomalies(con, period.label))
     record(con, period.label, run_id, results)
     return results
 
