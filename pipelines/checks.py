@@ -35,10 +35,10 @@ def _check_result(results: list[GateResult], extra: dict[str, object] | None = N
                 description="Files readable, rows read = accepted + quarantined, quarantine share under the "
                             "threshold, required feeds delivered.")
 def contract_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    period = quarter_from_partition_key(context.partition_key)
+    period = quarter_from_partition_key(context.op_execution_context.partition_key)
     con = warehouse.connect()
     try:
-        results = run_contract_gate(con, period, warehouse.settings, context.run_id)
+        results = run_contract_gate(con, period, warehouse.settings, context.op_execution_context.run_id)
     finally:
         con.close()
     return _check_result(results, {"period": period.label})
@@ -50,10 +50,11 @@ def contract_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
                             "each unit scored once, points within [0, max], groups sum to the total, valid ranks.")
 def publication_candidate_checks(context: dg.AssetCheckExecutionContext,
                                  warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    period = quarter_from_partition_key(context.partition_key)
+    period = quarter_from_partition_key(context.op_execution_context.partition_key)
     con = warehouse.connect()
     try:
-        results, docs = run_candidate_gate(con, warehouse.home, period, warehouse.settings, context.run_id)
+        results, docs = run_candidate_gate(con, warehouse.home, period, warehouse.settings,
+                                           context.op_execution_context.run_id)
     finally:
         con.close()
     extra: dict[str, object] = {"period": period.label}

@@ -23,7 +23,8 @@ def reconciliation_checks(con: duckdb.DuckDBPyConnection, period: Period,
         raw_rows = con.execute(
             f"select count(*) from raw.{feed} where _period_label = ? and _load_id in"
             f" (select load_id from meta.loads where is_current)", [period.label]).fetchone()[0]
-        stg_rows = con.execute(f"select count(*) from {stg} where _period_label = ?", [period.label]).fetchone()[0]
+        stg_rows = con.execute(f"select count(*) from {stg} where delivery_period_label = ?",
+                                   [period.label]).fetchone()[0]
         ok = loads_accepted == raw_rows == stg_rows
         results.append(GateResult(
             f"{feed}_rows_reconcile", "reconciliation", ok,
