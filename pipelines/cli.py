@@ -15,10 +15,9 @@ console = Console()
 
 DEMO_QUARTERS = ("2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3")
 TRY_SQL = (
-    "select period_label, unit_code, unit_name, total_points, rank_in_peer_group, rank_change\n"
-    "from unit_service_index\n"
-    "where peer_group = 'communes' and period_label = '{period}'\n"
-    "order by rank_in_peer_group limit 10;"
+    "select unit_code, unit_name, total_points, rank_in_peer_group, rank_change "
+    "from unit_service_index where peer_group = 'communes' and period_label = '{period}' "
+    "order by rank_in_peer_group limit 10"
 )
 
 
@@ -93,7 +92,7 @@ def refresh(ctx: click.Context, period: str, approve: bool, approved_by: str | N
         outcome = run_refresh(home, period, approved_by=approved_by if approve else None,
                               accept_warnings_reason=accept_warnings)
     _report_refresh(outcome, home)
-    console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]})")
+    console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]}, log {outcome.log_path})")
     if outcome.blocking_failures or outcome.errors:
         sys.exit(1)
 
@@ -159,6 +158,48 @@ def status(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.argument("query")
+@click.option("--version", "as_of_version", is_flag=True, help="Also list which publication each row comes from.")
+@click.pass_context
+def sql(ctx: click.Context, query: str, as_of_version: bool) -> None:
+    """Run a read-only SQL query on the analysts' published warehouse and print the result.
+
+    \b
+    Examples:
+      chamdiem sql "select * from publications"
+      chamdiem sql "select unit_name, total_points, rank_in_peer_group from unit_service_index
+                    where period_label = '2026-Q3' and peer_group = 'communes' order by 3 limit 10"
+    """
+    import duckdb  # noqa: PLC0415
+
+    home = _home(ctx)
+    if not home.published_db.exists():
+        console.print(f"[red]No published warehouse at {home.published_db}.[/] Next: chamdiem demo, or approve a "
+                      "period with chamdiem publish --period YYYY-Qn --approve --by NAME")
+        sys.exit(1)
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        relation = con.sql(query)
+        if relation is None:
+            return
+        if not as_of_version and "publication_version" in relation.columns:
+            relation = relation.select(", ".join(
+                f'"{c}"' for c in relation.columns if c not in ("publication_version", "period_label_published")))
+        columns, rows = relation.columns, relation.fetchall()
+    except duckdb.Error as exc:
+        console.print(f"[red]{exc}[/]")
+        sys.exit(1)
+    finally:
+        con.close()
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
+@main.command()
 @click.option("--seed", default=20260101, show_default=True, help="Seed of the demo generator.")
 @click.option("--scale", default=1.0, show_default=True, help="Volume multiplier of the demo data.")
 @click.option("--quarters", default=",".join(DEMO_QUARTERS), show_default=True, help="Quarters to run.")
@@ -188,8 +229,7 @@ def demo(ctx: click.Context, seed: int, scale: float, quarters: str, approved_by
         failed |= bool(outcome.blocking_failures or outcome.errors)
     console.print(f"\nDone in {time.perf_counter() - started:.0f} s.")
     console.print(f"Published warehouse: [bold]{home.published_db}[/]")
-    console.print("Try:\n  duckdb -readonly " + str(home.published_db) + "\n"
-                  + TRY_SQL.format(period=labels[-1]))
+    console.print(f'Try:\n  chamdiem sql "{TRY_SQL.format(period=labels[-1])}"')
     if failed:
         sys.exit(1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.assets.indices import index_results, official_point_sum_reproduced
 from pipelines.assets.ingest import raw_feeds
 from pipelines.assets.publish import published_warehouse
 from pipelines.assets.transform import dbt_models
@@ -21,8 +22,8 @@ def build_definitions(home_dir: str = "") -> dg.Definitions:
     because DuckDB admits one writer process per warehouse file."""
     settings = Settings.load(Home.from_env(home_dir or None))
     return dg.Definitions(
-        assets=[raw_feeds, dbt_models, published_warehouse],
-        asset_checks=[contract_checks, publication_candidate_checks],
+        assets=[raw_feeds, dbt_models, index_results, published_warehouse],
+        asset_checks=[contract_checks, publication_candidate_checks, official_point_sum_reproduced],
         jobs=[quarterly_refresh],
         schedules=[quarterly_schedule(settings.schedule_grace_days)],
         sensors=[landing_sensor(home_dir, settings.sensor_interval_seconds)],

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pipelines.home import Home
@@ -21,6 +24,7 @@ class RefreshOutcome:
     blocking_failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    log_path: Path | None = None
 
 
 def prepare_environment(home: Home) -> None:
@@ -33,7 +37,7 @@ def prepare_environment(home: Home) -> None:
 
 
 def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None,
-                accept_warnings_reason: str | None = None) -> RefreshOutcome:
+                accept_warnings_reason: str | None = None, log_level: str = "WARNING") -> RefreshOutcome:
     """Run the quarterly job for one quarter in this process and report what happened."""
     period = parse_period(period_label)
     if period.kind != "quarter":
@@ -47,10 +51,18 @@ def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None
 
     defs = build_definitions(str(home.root))
     job = defs.resolve_job_def("quarterly_refresh")
-    run_config = {"ops": {"published__analyst_warehouse": {"config": {
-        "approve": bool(approved_by), "approved_by": approved_by or "",
-        "accept_warnings_reason": accept_warnings_reason or ""}}}}
-    with dg.DagsterInstance.get() as instance:
+    run_config = {
+        "ops": {"published__analyst_warehouse": {"config": {
+            "approve": bool(approved_by), "approved_by": approved_by or "",
+            "accept_warnings_reason": accept_warnings_reason or ""}}},
+        # The run's events are kept in the Dagster instance; the terminal only shows problems.
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
+    log_path = home.root / "logs" / f"refresh-{period.label}-{datetime.now():%Y%m%dT%H%M%S}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt's and GX's own output goes to a log file; the terminal shows the outcome.
+    with dg.DagsterInstance.get() as instance, log_path.open("w", encoding="utf-8") as log, \
+            contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         result = job.execute_in_process(partition_key=period.partition_key, instance=instance,
                                         run_config=run_config, raise_on_error=False,
                                         tags={"chamdiem/trigger": "cli"})
@@ -73,6 +85,6 @@ def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None
         con.close()
     published_ok = result.success and not gate["blocking_failures"]
     return RefreshOutcome(period.label, published_ok, result.run_id, publication, gate["blocking_failures"],
-                          gate["warnings"], errors)
+                          gate["warnings"], errors, log_path)
 
 

@@ -101,9 +101,10 @@ def test_catalogue_sizes_and_shared_codes(demo: DemoSummary) -> None:
     assert communes["len"].min() >= 60 and communes["len"].max() <= 120
     # One national procedure applies to many communes: the key is (procedure_code, unit_code).
     assert procs.group_by("procedure_code").len()["len"].max() == 148
-    assert (
-        procs.filter(pl.col("unit_code").str.contains(r"^\d{5}$"))["announced_on"].null_count() == communes["len"].sum()
-    )
+    # Communes have announcements (1.1 applies to every level) but no national-database publication (1.2).
+    commune_procs = procs.filter(pl.col("unit_code").str.contains(r"^\d{5}$"))
+    assert commune_procs["published_on"].null_count() == communes["len"].sum()
+    assert commune_procs["announced_on"].null_count() == 0
 
 
 def test_unit_indicators_vary(demo: DemoSummary) -> None:

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from pipelines.assets.indices import INDICES_KEY
 from pipelines.checks import INDEX_KEY
 from pipelines.partitions import quarterly_partitions
 from pipelines.periods import quarter_from_partition_key
@@ -32,7 +33,7 @@ def _run_results(con, period_label: str, run_id: str) -> list[GateResult]:
 
 @dg.asset(
     key=["published", "analyst_warehouse"],
-    deps=[INDEX_KEY, dg.AssetKey(["marts", "service_indicator_points"])],
+    deps=[INDEX_KEY, dg.AssetKey(["marts", "service_indicator_points"]), INDICES_KEY],
     partitions_def=quarterly_partitions,
     group_name="publish",
     kinds={"duckdb"},

@@ -187,11 +187,12 @@ class ProcedureHistory:
         self.population = citizen & (cat["flag_draw_population"].to_numpy() < rates["proc_population"][ui])
         self.components = rng.random(n) < rates["proc_components"][ui]
 
-        # A share of the provincial procedures is re-announced in the quarter (its legal basis changed).
+        # A share of the procedures is re-announced in the quarter (its legal basis changed); the province
+        # announces the commune-level lists too, so indicator 1.1 applies to every level.
         start = np.datetime64(quarter.start, "D")
         end = np.datetime64(quarter.end, "D")
         provincial = self.is_provincial[ui]
-        renewed = provincial & (rng.random(n) < 0.2)
+        renewed = rng.random(n) < np.where(provincial, 0.2, 0.1)
         new_due = start + rng.integers(0, (end - start).astype(int) - 20, n)
         on_time = rng.random(n) < rates["proc_announce_on_time"][ui]
         lead = np.where(on_time, rng.integers(0, 10, n), -rng.integers(1, 8, n))
@@ -233,8 +234,8 @@ class ProcedureHistory:
             ),
             publish_due_on=pl.Series(np.minimum(self.publish_due, end).astype("datetime64[D]")),
         )
-        # Announcement and publication dates are a provincial matter; communes leave them empty.
-        dates = ["announced_on", "announce_due_on", "published_on", "publish_due_on"]
+        # Publication in the national database (1.2) is a provincial matter; communes leave it empty.
+        dates = ["published_on", "publish_due_on"]
         return frame.with_columns(
             [pl.when(pl.Series(provincial)).then(pl.col(c)).otherwise(None).alias(c) for c in dates]
         )

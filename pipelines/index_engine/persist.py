@@ -69,16 +69,19 @@ def write_run(con: duckdb.DuckDBPyConnection, run: IndexRun, schema: str = "indi
     con.execute(f"create schema if not exists {schema}")
     written: dict[str, int] = {}
     for name, df in run_tables(run).items():
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, name]).fetchone()[0]
+        frame = df
+        if exists:
+            # Definitions differ in their unit attributes and optional outputs: rows of other runs are kept and
+            # the columns are the union, with types relaxed to a common supertype.
+            others = con.execute(f"select * from {schema}.{name} where run_id <> ?", [run.run_id]).pl()
+            frame = pl.concat([others, df], how="diagonal_relaxed") if others.height else df
         view = f"_ie_{name}"
-        con.register(view, df.to_arrow())
+        con.register(view, frame.to_arrow())
         try:
-            exists = con.execute(
-                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                [schema, name]).fetchone()[0]
-            if not exists:
-                con.execute(f"create table {schema}.{name} as select * from {view} limit 0")
-            con.execute(f"delete from {schema}.{name} where run_id = ?", [run.run_id])
-            con.execute(f"insert into {schema}.{name} by name select * from {view}")
+            con.execute(f"create or replace table {schema}.{name} as select * from {view}")
             written[name] = df.height
         finally:
             con.unregister(view)
