@@ -312,10 +312,13 @@ def normalise(x: np.ndarray, method: str, *, direction: int = 1, params: dict[st
 
 
 def aggregate(values: np.ndarray, weights: np.ndarray, method: str, *, p: float = 1.0,
-              dat_thresh: float | None = None) -> np.ndarray:
+              dat_thresh: float | None = None, nominal_weights: np.ndarray | None = None) -> np.ndarray:
     """Weighted mean of the components present, weights re-scaled over them (spec §7.1–7.2).
 
-    ``values`` has shape (..., k); ``weights`` broadcasts against it. ``sum`` ignores the weights (points).
+    ``values`` has shape (..., k); ``weights`` broadcasts against it. ``sum`` adds the points and ignores the
+    weights, unless ``nominal_weights`` w is given: ``weights`` are then sampled weights w' and the sum becomes
+    Σ P_q (w'_q / w_q) (Σ w_q / Σ w'_q) over the components present, so that w' = w gives the plain Σ P and the
+    sum of the nominal weights (the group's maximum when w are the maxima) is kept (Monte Carlo, spec §11.3).
     Non-positive values in a geometric or harmonic mean give NaN; the caller decides whether that is an error.
     """
     v = np.asarray(values, dtype=float)
@@ -325,7 +328,11 @@ def aggregate(values: np.ndarray, weights: np.ndarray, method: str, *, p: float 
     wsum = wp.sum(axis=-1)
     any_present = present.any(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if method == "sum":
+        if method == "sum" and nominal_weights is not None:
+            res = _noisy_point_sum(v, w, np.broadcast_to(np.asarray(nominal_weights, dtype=float), v.shape),
+                                   present)
+            res = np.where(any_present, res, np.nan)
+        elif method == "sum":
             res = np.where(any_present, np.where(present, v, 0.0).sum(axis=-1), np.nan)
         elif method == "arithmetic" or (method == "generalised" and p == 1):
             res = np.where(present, v * wp, 0.0).sum(axis=-1) / wsum
@@ -354,6 +361,20 @@ def aggregate(values: np.ndarray, weights: np.ndarray, method: str, *, p: float 
         share = present.sum(axis=-1) / v.shape[-1]
         res = np.where(share < dat_thresh, np.nan, res)
     return res
+
+
+def _noisy_point_sum(v: np.ndarray, w_sampled: np.ndarray, w_nominal: np.ndarray,
+                     present: np.ndarray) -> np.ndarray:
+    """Σ P_q (w'_q / w_q) (Σ w_q / Σ w'_q) over the components present (errstate set by the caller).
+
+    A component with nominal weight 0 keeps ratio 1 (there is nothing to perturb); a group whose sampled
+    weights present sum to 0 keeps factor 1, so neither case turns a score into NaN.
+    """
+    ratio = np.where(w_nominal > 0, w_sampled / np.where(w_nominal > 0, w_nominal, 1.0), 1.0)
+    nominal_sum = np.where(present, w_nominal, 0.0).sum(axis=-1)
+    sampled_sum = np.where(present, w_sampled, 0.0).sum(axis=-1)
+    factor = np.where(sampled_sum > 0, nominal_sum / np.where(sampled_sum > 0, sampled_sum, 1.0), 1.0)
+    return np.where(present, v * ratio, 0.0).sum(axis=-1) * factor
 
 
 def copeland(values: np.ndarray, weights: np.ndarray) -> np.ndarray:

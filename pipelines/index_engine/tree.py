@@ -50,21 +50,44 @@ def level_method(methods: dict[int, str], default: str, level: int) -> str:
     return methods.get(level, default)
 
 
+def point_sum_weights(tree: Tree, node_weights: np.ndarray) -> np.ndarray:
+    """Nominal weight of every node inside a point sum: its maximum points, else its nominal weight.
+
+    A hierarchy with maxima has them on every node (the definition checks it), so a point sum weighs each
+    child by its maximum; a sum without maxima falls back to the node weights (1 unless a weight is given).
+    """
+    w = np.asarray(node_weights, dtype=float)
+    return np.where(np.isnan(tree.maxima), w, tree.maxima)
+
+
 def aggregate_tree(tree: Tree, ind_values: np.ndarray, node_weights: np.ndarray, methods: dict[int, str],
                    default_method: str = "arithmetic", *, p: float = 1.0, dat_thresh: float | None = None,
-                   missing: dict[int, str] | None = None) -> np.ndarray:
+                   missing: dict[int, str] | None = None, nominal_weights: np.ndarray | None = None,
+                   ) -> np.ndarray:
     """Values of every node from the indicator values.
 
     ``ind_values`` has shape (..., M, Q); ``node_weights`` shape (N,) or (..., N) for per-replication weights.
     Returns shape (..., M, N). Missing components follow ``missing`` per level: ``rescale`` (means: weights
     re-scaled over the components present; point sums: scaled up to the node's maximum over the maxima present),
     ``skip`` (point sums: add what is present), ``null`` (any missing component makes the node missing).
+
+    ``nominal_weights`` (N,) marks ``node_weights`` as sampled weights of a Monte Carlo replication: point sums
+    then respond to them through the relative change w'/w of each child, applied to the child's point weight
+    (:func:`point_sum_weights`) and re-normalised so the group's maximum is kept. Without it a point sum is the
+    plain Σ P, as in the nominal run.
     """
     missing = missing or {}
     lead = ind_values.shape[:-1]
     out = np.full(lead + (len(tree.codes),), np.nan)
     out[..., : tree.n_indicators] = ind_values
     w = np.asarray(node_weights, dtype=float)
+    sum_nominal = sum_sampled = None
+    if nominal_weights is not None:
+        nominal = np.asarray(nominal_weights, dtype=float)
+        sum_nominal = point_sum_weights(tree, nominal)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            relative = np.where(nominal > 0, w / np.where(nominal > 0, nominal, 1.0), 1.0)
+        sum_sampled = sum_nominal * relative
     for a in tree.aggregate_positions():
         ch = tree.children[a]
         method = level_method(methods, default_method, int(tree.levels[a]))
@@ -78,7 +101,13 @@ def aggregate_tree(tree: Tree, ind_values: np.ndarray, node_weights: np.ndarray,
             res = np.stack([copeland(flat[i], wflat[i][0]) for i in range(flat.shape[0])])
             out[..., a] = res.reshape(vals.shape[:-1])
         else:
-            res = aggregate(vals, wch, method, p=p, dat_thresh=dat_thresh)
+            if method == "sum" and sum_sampled is not None and sum_nominal is not None:
+                sampled = sum_sampled[..., ch]
+                if sampled.ndim > 1:
+                    sampled = sampled[..., None, :]
+                res = aggregate(vals, sampled, method, dat_thresh=dat_thresh, nominal_weights=sum_nominal[ch])
+            else:
+                res = aggregate(vals, wch, method, p=p, dat_thresh=dat_thresh)
             policy = missing.get(int(tree.levels[a]), "skip" if method == "sum" else "rescale")
             gap = np.isnan(vals).any(axis=-1)
             if method == "sum" and policy == "rescale":

@@ -134,8 +134,10 @@ class Evaluator:
                     code = excl.options[opt]
                     if code is not None:
                         batch[row_i, :, codes.index(code)] = np.nan
+            # The nominal weights tell point sums how far each sampled weight moved (spec §11.3 for sums).
             node_vals = aggregate_tree(self.tree, batch, weights[rows], methods, default, p=self.p,
-                                       dat_thresh=self.dat_thresh, missing=self.missing)
+                                       dat_thresh=self.dat_thresh, missing=self.missing,
+                                       nominal_weights=self.nominal_weights)
             sc = node_vals[..., self.tree.root]
             sc[:, ~active] = np.nan
             out[rows] = sc
