@@ -33,12 +33,12 @@ def pick(rows: list[dict], *keys: str) -> list[tuple]:
 
 
 def test_there_are_a_dozen_documented_queries_each_in_the_doc():
-    doc = (PROJECT_ROOT / "docs" / "querying.md").read_text(encoding="utf-8")
+    doc = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert len(QUERIES) >= 12
     for query in QUERIES.values():
         assert query.title, query.name
         assert f"`{query.name}`" in doc, f"{query.name} is not documented"
-        assert query.sql in doc, f"the SQL of {query.name} in docs/querying.md differs from queries.sql"
+        assert query.sql in doc, f"the SQL of {query.name} in the README differs from queries.sql"
 
 
 def test_every_query_runs_on_the_contract_layout(con):

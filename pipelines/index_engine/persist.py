@@ -72,20 +72,38 @@ def write_run(con: duckdb.DuckDBPyConnection, run: IndexRun, schema: str = "indi
         exists = con.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
             [schema, name]).fetchone()[0]
-        frame = df
-        if exists:
-            # Definitions differ in their unit attributes and optional outputs: rows of other runs are kept and
-            # the columns are the union, with types relaxed to a common supertype.
-            others = con.execute(f"select * from {schema}.{name} where run_id <> ?", [run.run_id]).pl()
-            frame = pl.concat([others, df], how="diagonal_relaxed") if others.height else df
         view = f"_ie_{name}"
-        con.register(view, frame.to_arrow())
+        con.register(view, df.to_arrow())
         try:
-            con.execute(f"create or replace table {schema}.{name} as select * from {view}")
+            if not exists:
+                con.execute(f"create table {schema}.{name} as select * from {view}")
+            else:
+                _replace_run_rows(con, schema, name, view, run.run_id)
             written[name] = df.height
         finally:
             con.unregister(view)
     return written
+
+
+def _replace_run_rows(con: duckdb.DuckDBPyConnection, schema: str, name: str, view: str, run_id: str) -> None:
+    """Replace the run's rows. Definitions differ in their unit attributes and optional outputs: when the
+    columns do not fit the table, the table is rebuilt with the union of columns, types relaxed to a common
+    supertype, and the other runs' rows kept."""
+    con.execute("begin")
+    try:
+        con.execute(f"delete from {schema}.{name} where run_id = ?", [run_id])
+        con.execute(f"insert into {schema}.{name} by name select * from {view}")
+        con.execute("commit")
+        return
+    except duckdb.Error:
+        con.execute("rollback")
+    others = con.execute(f"select * from {schema}.{name} where run_id <> ?", [run_id]).pl()
+    combined = pl.concat([others, con.execute(f"select * from {view}").pl()], how="diagonal_relaxed")
+    con.register("_ie_combined", combined.to_arrow())
+    try:
+        con.execute(f"create or replace table {schema}.{name} as select * from _ie_combined")
+    finally:
+        con.unregister("_ie_combined")
 
 
 def write_run_files(run: IndexRun, out_dir: str | Path, *, fmt: str = "parquet") -> list[Path]:

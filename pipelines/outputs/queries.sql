@@ -1,4 +1,4 @@
--- The documented queries against warehouse/published.duckdb (docs/querying.md explains each one).
+-- The documented queries against warehouse/published.duckdb (the README section "Querying the rankings" explains each one).
 --
 -- Each query starts with a `-- name:` line, then `-- title:`, and `-- params:` with example values.
 -- Parameters are DuckDB named parameters ($period_label, ...): in Python pass a dict,
