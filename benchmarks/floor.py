@@ -111,7 +111,7 @@ def compare(expected: pd.DataFrame, actual: pd.DataFrame, period_label: str, *, 
     null_mismatch = e["total_points"].isna() != a["total_points"].isna()
     bad = both[(diff > tolerance).to_numpy() | null_mismatch.to_numpy()]
     for unit in list(bad)[:5]:
-        problems.append(f"{unit}: total {e.at[unit, 'total_points']!r} != {a.at[unit, 'total_points']!r}")
+        problems.append(f"{unit}: total {float(e.at[unit, 'total_points'])!r} != {float(a.at[unit, 'total_points'])!r}")
     if len(bad):
         problems.append(f"{len(bad)} unit(s) with a different total")
     er = e["rank_in_peer_group"].astype("Int64")
