@@ -136,3 +136,108 @@ def test_a_failing_gate_leaves_the_published_file_untouched(demo_home, tmp_path)
                            [quarter]).fetchall()
     con.close()
     assert statuses == [("published",)]
+
+
+def test_indices_and_their_uncertainty_are_published_beside_the_official_ranking(demo_home) -> None:
+    home, _summary, _ = demo_home
+    quarter = INTEGRATION_QUARTERS[-1]
+    con = _published(home)
+    # The engine's point sum reproduces the official totals and ranks.
+    gap, mismatched = con.execute("""
+        select max(abs(s.score - u.total_points)), count(*) filter (where s.rank_in_partition <> u.rank_in_peer_group)
+        from index_scores s join unit_service_index u using (period_label, unit_code)
+        where s.index_code = 'service_index_766' and s.period_label = ?""", [quarter]).fetchone()
+    assert gap < 1e-9 and mismatched == 0
+    # Every ranked commune has a rank interval that contains its published rank.
+    outside, intervals = con.execute("""
+        select count(*) filter (where u.rank_in_peer_group not between i.rank_q05 and i.rank_q95), count(*)
+        from index_rank_intervals i join unit_service_index u using (period_label, unit_code)
+        where i.index_code = 'service_index_766' and i.period_label = ? and u.peer_group = 'communes'""",
+        [quarter]).fetchone()
+    assert intervals == 148 and outside == 0
+    # Contributions add up to each unit's score in both indices.
+    worst = con.execute("""
+        select max(abs(c.total - s.score)) from (
+            select period_label, index_code, unit_code, sum(contribution) as total
+            from index_contributions where component_level = 1 group by all) c
+        join index_scores s using (period_label, index_code, unit_code)
+        where s.score is not null and s.period_label = ?""", [quarter]).fetchone()[0]
+    assert worst < 1e-9
+    indices = {r[0] for r in con.execute("select distinct index_code from index_scores").fetchall()}
+    assert indices == {"service_index_766", "commune_digital_index"}
+    con.close()
+
+
+def test_a_year_of_civil_service_and_agency_results(demo_home) -> None:
+    """Decree 335: individual results only in the restricted file; aggregates in the analysts' file."""
+    home, _summary, _ = demo_home
+    restricted = duckdb.connect(str(home.restricted_db), read_only=True)
+    rated, named, levels = restricted.execute("""
+        select count(*), count(full_name), list(distinct final_level order by final_level)
+        from civil_servant_yearly_ratings where year = 2026""").fetchone()
+    assert rated > 500 and named == rated
+    assert {"T", "XS"} <= set(levels)
+    restricted.close()
+    con = _published(home)
+    xs, tot, over = con.execute("""
+        select sum(xs_final), sum(t0 + n90 - xs_final), count(*) filter (where xs_final > x_max_reading1)
+        from civil_service_quota_usage where year = 2026""").fetchone()
+    assert over == 0 and xs > 0
+    # The 20% quota (reading 1): XS never exceeds a fifth of the final Tốt count in any partition.
+    breaches = con.execute("""
+        select count(*) from civil_service_quota_usage
+        where year = 2026 and 5 * xs_final > (t0 + n90 - xs_final)""").fetchone()[0]
+    assert breaches == 0
+    agencies = con.execute("select count(*), count(distinct level) from agency_ratings where year = 2026").fetchone()
+    assert agencies[0] >= 150
+    con.close()
+
+
+def test_a_restatement_through_the_pipeline_yields_version_2_with_a_diff(demo_home, tmp_path) -> None:
+    """Corrected dossiers for one commune arrive after publication: version 2, its diff names the unit and file."""
+    from pipelines.home import Home
+    from pipelines.runner import run_refresh
+
+    source, _summary, _ = demo_home
+    home = Home.from_env(tmp_path / "home").ensure()
+    for name in ("landing",):
+        shutil.copytree(source.root / name, home.root / name, dirs_exist_ok=True)
+    for path in (source.working_db, source.published_db, source.restricted_db):
+        shutil.copy(path, home.warehouse_dir / path.name)
+    quarter = INTEGRATION_QUARTERS[-1]
+    con = _published(home)
+    unit, old_total = con.execute(
+        "select u.unit_code, u.total_points from unit_service_index u join service_indicator_points p"
+        " using (period_label, unit_code) where u.period_label = ? and u.peer_group = 'communes'"
+        " and p.indicator_id = '1.4' order by p.ratio_pct, u.unit_code limit 1", [quarter]).fetchone()
+    hash_v1 = con.execute("select content_hash from publications where period_label = ? and version = 1",
+                          [quarter]).fetchone()[0]
+    con.close()
+    target = sorted((home.landing / "dossiers" / quarter).glob("*.csv"))[0]
+    frame = pl.read_csv(target, infer_schema=False)
+    # The unit's system re-exports its dossiers with every one synchronised to the portal (indicator 1.4).
+    frame = frame.with_columns(
+        pl.when(pl.col("Mã đơn vị") == unit).then(pl.lit("x")).otherwise(pl.col("Đồng bộ DVCQG"))
+        .alias("Đồng bộ DVCQG"))
+    frame.write_csv(target)
+
+    outcome = run_refresh(home, quarter, approved_by="Kiểm thử viên")
+    assert outcome.publication["version"] == 2 and outcome.publication["status"] == "published", outcome
+    con = _published(home)
+    diff_json, new_hash = con.execute(
+        "select diff, content_hash from publications where period_label = ? and version = 2", [quarter]).fetchone()
+    new_total = con.execute("select total_points from unit_service_index where period_label = ? and unit_code = ?",
+                            [quarter, unit]).fetchone()[0]
+    v1_total = con.execute("select total_points from versions.unit_service_index where period_label = ?"
+                           " and unit_code = ? and publication_version = 1", [quarter, unit]).fetchone()[0]
+    assert con.execute("select content_hash from publications where period_label = ? and version = 1",
+                       [quarter]).fetchone()[0] == hash_v1
+    con.close()
+    import json
+
+    diff = json.loads(diff_json)
+    changed = {c["unit_code"]: c for c in diff["units_changed"]}
+    assert unit in changed and new_total > old_total and v1_total == old_total
+    assert changed[unit]["delta_points"] == pytest.approx(new_total - old_total, abs=1e-6)
+    assert diff["changed_inputs"] == [f"dossiers/{quarter}/{target.name}"]
+    assert new_hash != hash_v1
