@@ -23,6 +23,7 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check pipelines tests benchmarks notebooks
+	CHAMDIEM_WAREHOUSE=$$(mktemp -d)/lint.duckdb .venv/bin/sqlfluff lint dbt_project/models
 
 bench: setup
 	$(PY) -m benchmarks.run --scale province

@@ -38,7 +38,8 @@ def contract_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
     period = quarter_from_partition_key(context.op_execution_context.partition_key)
     con = warehouse.connect()
     try:
-        results = run_contract_gate(con, period, warehouse.settings, context.op_execution_context.run_id)
+        results = run_contract_gate(con, warehouse.home, period, warehouse.settings,
+                                    context.op_execution_context.run_id)
     finally:
         con.close()
     return _check_result(results, {"period": period.label})

@@ -170,6 +170,25 @@ def code_version() -> str:
     return f"{__version__}+{commit}" if commit else __version__
 
 
+# Sums of doubles computed in parallel can differ in their last bits between two runs over the same inputs;
+# the content hash compares numbers at this many decimals so that such a re-run is recognised as identical.
+HASH_DECIMALS = 9
+
+
+def _rows_hash(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> str:
+    """A hash of a query's rows independent of row order, with floating-point columns at HASH_DECIMALS."""
+    described = con.execute(f"select * from ({sql}) limit 0", params).description
+    columns = [
+        f'round("{name}", {HASH_DECIMALS})' if str(kind).upper() in ("DOUBLE", "FLOAT", "REAL") else f'"{name}"'
+        for name, kind, *_ in described
+    ]
+    return con.execute(
+        f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '')"
+        f" from (select {', '.join(columns)} from ({sql})) t",
+        params,
+    ).fetchone()[0]
+
+
 def _content_hash(con: duckdb.DuckDBPyConnection, period_label: str, targets: list[PublicationTarget],
                   rule_version: str) -> str:
     """A hash of every publishable row of the period, independent of row order and storage."""
@@ -180,11 +199,7 @@ def _content_hash(con: duckdb.DuckDBPyConnection, period_label: str, targets: li
                 parts.append(f"{target.name}.{table.name}:absent")
                 continue
             sql, params = _candidate_select(table, period_label, rule_version)
-            row_hash = con.execute(
-                f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') from ({sql}) t",
-                params,
-            ).fetchone()[0]
-            parts.append(f"{target.name}.{table.name}:{row_hash}")
+            parts.append(f"{target.name}.{table.name}:{_rows_hash(con, sql, params)}")
     return con.execute("select md5(?)", ["\n".join(parts)]).fetchone()[0]
 
 
@@ -449,13 +464,9 @@ def published_content_hash(home: Home, period_label: str, version: int) -> str:
                     parts.append(f"{target.name}.{table.name}:absent")
                     continue
                 cols = ", ".join(table.columns)
-                row_hash = con.execute(
-                    f"select coalesce(md5(string_agg(t::varchar, '|' order by t::varchar)), '') from"
-                    f" (select {cols} from f.versions.{table.name} where period_label_published = ?"
-                    f" and publication_version = ?) t",
-                    [period_label, version],
-                ).fetchone()[0]
-                parts.append(f"{target.name}.{table.name}:{row_hash}")
+                sql = (f"select {cols} from f.versions.{table.name} where period_label_published = ?"
+                       f" and publication_version = ?")
+                parts.append(f"{target.name}.{table.name}:{_rows_hash(con, sql, [period_label, version])}")
             con.execute("detach f")
         return con.execute("select md5(?)", ["\n".join(parts)]).fetchone()[0]
     finally:

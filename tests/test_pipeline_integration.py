@@ -213,6 +213,9 @@ def test_a_restatement_through_the_pipeline_yields_version_2_with_a_diff(demo_ho
     hash_v1 = con.execute("select content_hash from publications where period_label = ? and version = 1",
                           [quarter]).fetchone()[0]
     con.close()
+    # The same inputs again: nothing new is published (the content hash of the re-run is the same).
+    again = run_refresh(home, quarter, approved_by="Kiểm thử viên")
+    assert (again.publication["version"], again.publication["status"]) == (1, "published"), again
     target = sorted((home.landing / "dossiers" / quarter).glob("*.csv"))[0]
     frame = pl.read_csv(target, infer_schema=False)
     # The unit's system re-exports its dossiers with every one synchronised to the portal (indicator 1.4).

@@ -4,13 +4,12 @@
 import dagster as dg
 
 from pipelines.contracts import all_contracts
-from pipelines.ingest import discover_periods, ensure_schema, ingest_landing
+from pipelines.ingest import ensure_schema, ingest_landing
 from pipelines.partitions import quarterly_partitions
 from pipelines.periods import labels_for_quarter, quarter_from_partition_key
 from pipelines.resources import WarehouseResource
 
 FEEDS = tuple(all_contracts())
-REFERENCE_FEEDS = ("units", "procedures", "products", "staff")
 LOADS_KEY = dg.AssetKey(["meta", "loads"])
 
 
@@ -30,14 +29,12 @@ def raw_feeds(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Load every file delivered for the quarter (its months and year too) and every reference snapshot."""
     period = quarter_from_partition_key(context.partition_key)
     home = warehouse.home
-    labels = set(labels_for_quarter(period))
-    found = discover_periods(home.landing)
-    for feed in REFERENCE_FEEDS:
-        labels.update(found.get(feed, []))
+    # Reference snapshots (units, procedures, products, staff) are loaded whatever their label.
+    labels = labels_for_quarter(period)
     con = warehouse.connect()
     try:
         ensure_schema(con)
-        results = ingest_landing(con, home.landing, sorted(labels))
+        results = ingest_landing(con, home.landing, labels)
     finally:
         con.close()
     by_feed: dict[str, dict[str, int]] = {}

@@ -82,7 +82,7 @@ final as (
         r.x_max,
         f.is_manual_review,
         f.is_tie_break_review,
-        not (
+        not (  -- noqa: LT01
             r.quota_rank <= r.x_max
             and not (
                 f.is_manual_review
