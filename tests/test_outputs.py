@@ -213,13 +213,24 @@ def test_scorecard_escapes_text_and_shows_published_rank_intervals(published: Pa
     copy = tmp_path / "with_intervals.duckdb"
     shutil.copy(published, copy)
     con = duckdb.connect(str(copy))
-    con.execute("create table main.index_rank_intervals as select '10006' as unit_code,"
-                " '2026-Q2' as period_label, 3 as rank_low, 6 as rank_high")
+    con.execute("""create table main.index_scores as
+        select '2026-Q2' as period_label, 'service_index_766' as index_code, 'Chỉ số 766' as index_name,
+               '10006' as unit_code, 'communes' as partition_key, 91.5 as score_rounded, 4 as rank_in_partition
+        union all select '2026-Q2', 'commune_digital_index', 'Chỉ số chuyển đổi số xã', '10006', 'communes', 63.25, 2
+        union all select '2026-Q2', 'commune_digital_index', 'Chỉ số chuyển đổi số xã', '10005', 'communes', 70.0, 1""")
+    con.execute("""create table main.index_rank_intervals as
+        select '2026-Q2' as period_label, 'service_index_766' as index_code, '10006' as unit_code,
+               3.0 as rank_q05, 6.0 as rank_q95, 4.0 as median_rank, 1000 as n_replications""")
+    con.execute("""create table main.index_strengths as
+        select '2026-Q2' as period_label, 'commune_digital_index' as index_code, '10006' as unit_code,
+               'strength' as kind, 1 as position, '4.2' as indicator_code, 1.0 as peer_rank, 6 as n_peers""")
     con.close()
     html = write_scorecard(copy, "10006", "2026-Q2", tmp_path).read_text(encoding="utf-8")
     assert INJECTION_NAME not in html
     assert _element(html, "unit-name") == "=HYPERLINK(&#34;http://example.invalid/x&#34;,&#34;Xã Bẫy&#34;)"
-    assert "rank_low: 3 · rank_high: 6" in html
+    assert "hạng 3–6 (trung vị 4; 1.000 mô phỏng)" in html
+    assert "<td>Chỉ số chuyển đổi số xã</td><td class=\"num\">63,25</td>" in html
+    assert "<td class=\"num\">2/2</td>" in html and "4.2 (hạng 1/6)" in html
 
 
 def test_scorecard_errors_say_what_to_do(published: Path, tmp_path: Path):

@@ -3,7 +3,7 @@
 Everything is inline (CSS, the trend chart as SVG drawn here): the file can be mailed, archived or printed
 without a network. Figures come from the published file only: the unit's row of `unit_service_index`, its
 peer group's medians, its indicators in `service_indicator_points`, and, when the index engine publishes
-them, `index_rank_intervals` and `index_contributions`.
+them, `index_scores`, `index_rank_intervals` and `index_strengths`.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import duckdb
 from jinja2 import Environment
 
 from pipelines.outputs import labels
-from pipelines.outputs.published import OutputError, open_published, relation_columns, relation_exists
+from pipelines.outputs.published import OutputError, open_published, relation_exists
 
 GROUP_COLUMNS = {"G1": "g1_points", "G2": "g2_points", "G3": "g3_points", "G4": "g4_points",
                  "G4a": "g4a_points", "G4b": "g4b_points", "G5": "g5_points"}
 SUBGROUPS = {"G4a", "G4b"}
 DRIVER_COUNT = 3
-OPTIONAL_ENGINE_TABLES = ("index_rank_intervals", "index_contributions")
+OFFICIAL_INDEX = "service_index_766"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -54,7 +54,7 @@ class ScorecardData:
     peer_medians: dict[str, float | None]
     trend: list[dict[str, Any]]
     indicators: list[dict[str, Any]]
-    engine_tables: dict[str, list[dict[str, Any]]]
+    indices: list[dict[str, Any]]
 
 
 def load_scorecard_data(con: duckdb.DuckDBPyConnection, unit_code: str, period_label: str) -> ScorecardData:
@@ -103,19 +103,37 @@ def load_scorecard_data(con: duckdb.DuckDBPyConnection, unit_code: str, period_l
         )
         select * from final order by group_code, indicator_id""",
                         [period_label, period_label, unit["peer_group"], unit_code])
-    engine: dict[str, list[dict[str, Any]]] = {}
-    for table in OPTIONAL_ENGINE_TABLES:
-        if not relation_exists(con, "main", table):
-            continue
-        cols = relation_columns(con, "main", table)
-        if "unit_code" not in cols:
-            continue
-        where, params = "unit_code = ?", [unit_code]
-        if "period_label" in cols:
-            where += " and period_label = ?"
-            params.append(period_label)
-        engine[table] = _query(con, f"select * from main.{table} where {where}", params)
-    return ScorecardData(unit, medians, trend, indicators, engine)
+    return ScorecardData(unit, medians, trend, indicators, _load_indices(con, unit_code, period_label))
+
+
+def _load_indices(con: duckdb.DuckDBPyConnection, unit_code: str, period_label: str) -> list[dict[str, Any]]:
+    """The unit's composite-index results (contract tables index_scores, index_rank_intervals, index_strengths):
+    one entry per index, the official 766 point sum first; empty where they are not published."""
+    if not relation_exists(con, "main", "index_scores"):
+        return []
+    has_intervals = relation_exists(con, "main", "index_rank_intervals")
+    interval_join = (
+        "left join main.index_rank_intervals i using (period_label, index_code, unit_code)" if has_intervals
+        else "left join (select null::varchar as index_code, null::double as rank_q05, null::double as rank_q95,"
+             " null::double as median_rank, null::integer as n_replications) i using (index_code)"
+    )
+    rows = _query(con, f"""
+        select s.index_code, s.index_name, s.score_rounded, s.rank_in_partition,
+               (select count(rank_in_partition) from main.index_scores x where x.period_label = s.period_label
+                  and x.index_code = s.index_code and x.partition_key = s.partition_key) as partition_size,
+               i.rank_q05, i.rank_q95, i.median_rank, i.n_replications
+        from main.index_scores s {interval_join}
+        where s.unit_code = ? and s.period_label = ?
+        order by s.index_code <> 'service_index_766', s.index_code""", [unit_code, period_label])
+    if relation_exists(con, "main", "index_strengths"):
+        for row in rows:
+            found = _query(con, """
+                select kind, indicator_code, peer_rank, n_peers from main.index_strengths
+                where unit_code = ? and period_label = ? and index_code = ? order by kind, position""",
+                [unit_code, period_label, row["index_code"]])
+            row["strengths"] = [f for f in found if f["kind"] == "strength"]
+            row["weaknesses"] = [f for f in found if f["kind"] == "weakness"]
+    return rows
 
 
 def drivers(indicators: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -257,18 +275,24 @@ def _signed(value: float) -> str:
     return ("+" if value >= 0.005 else "") + fmt_number(value)
 
 
-ENGINE_KEYS_HIDDEN = ("unit_code", "period_label", "run_id")
-
-
-def _engine_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """An index-engine table for display: its columns and rows, and one 'key: value' line per row."""
-    columns = [c for c in rows[0] if c not in ENGINE_KEYS_HIDDEN]
-
-    def show(v: Any) -> str:
-        return fmt_number(v) if isinstance(v, float) else str(v)
-
-    return {"columns": columns, "rows": [[show(r[c]) for c in columns] for r in rows],
-            "lines": [" · ".join(f"{c}: {show(r[c])}" for c in columns) for r in rows]}
+def _index_rows(indices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Composite-index results for display: rank interval in words, strongest and weakest indicators."""
+    out = []
+    for r in indices:
+        interval = None
+        if r.get("rank_q05") is not None:
+            interval = (f"hạng {fmt_number(r['rank_q05'], 0)}–{fmt_number(r['rank_q95'], 0)}"
+                        f" (trung vị {fmt_number(r['median_rank'], 0)}; {fmt_number(r['n_replications'], 0)} mô phỏng)")
+        out.append({
+            "code": r["index_code"], "name": r["index_name"], "score": fmt_number(r["score_rounded"]),
+            "rank": "N/A" if r["rank_in_partition"] is None else str(r["rank_in_partition"]),
+            "size": r["partition_size"], "interval": interval,
+            "strengths": ", ".join(f"{f['indicator_code']} (hạng {fmt_number(f['peer_rank'], 0)}/{f['n_peers']})"
+                                   for f in r.get("strengths", [])),
+            "weaknesses": ", ".join(f"{f['indicator_code']} (hạng {fmt_number(f['peer_rank'], 0)}/{f['n_peers']})"
+                                    for f in r.get("weaknesses", [])),
+        })
+    return out
 
 
 def render_scorecard(data: ScorecardData) -> str:
@@ -293,7 +317,9 @@ def render_scorecard(data: ScorecardData) -> str:
         "weakest": _driver_rows(weakest),
         "trend_svg": trend_svg(data.trend),
         "indicators": _indicator_rows(data.indicators),
-        "engine_tables": {name: _engine_table(rows) for name, rows in data.engine_tables.items() if rows},
+        "official_interval": next((i["interval"] for i in _index_rows(data.indices) if i["code"] == OFFICIAL_INDEX),
+                                  None),
+        "composites": [i for i in _index_rows(data.indices) if i["code"] != OFFICIAL_INDEX],
         "fmt": fmt_number,
     }
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -365,6 +391,7 @@ TEMPLATE = """<!DOCTYPE html>
   .kpi { background: var(--light); border-radius: 6px; padding: 10px 14px; min-width: 170px; flex: 1; }
   .kpi .label { color: var(--grey); font-size: 12px; }
   .kpi .value { font-size: 26px; font-weight: bold; }
+  .kpi .value-sm { font-size: 16px; font-weight: bold; margin-top: 4px; }
   .kpi .sub { font-size: 12px; }
   .up { color: var(--good); } .down { color: var(--bad); }
   .bar-row { display: grid; grid-template-columns: 260px 1fr 230px; gap: 8px; align-items: center; margin: 6px 0; }
@@ -414,8 +441,8 @@ TEMPLATE = """<!DOCTYPE html>
     {% if total_diff is not none %}<div class="sub {{ total_diff_class }}" id="total-vs-median">
       {{ total_diff }} điểm so với trung vị</div>{% endif %}</div>
   <div class="kpi" id="rank-interval"><div class="label">Khoảng xếp hạng</div>
-    {% if engine_tables.index_rank_intervals %}
-      {% for line in engine_tables.index_rank_intervals.lines %}<div class="sub">{{ line }}</div>{% endfor %}
+    {% if official_interval %}<div class="value-sm">{{ official_interval }}</div>
+      <div class="sub">khi trọng số các nhóm thay đổi ±25% (phân tích độ bất định)</div>
     {% else %}<div class="sub note">Chưa công bố khoảng xếp hạng
       (bảng index_rank_intervals chưa có trong bản công bố).</div>{% endif %}
   </div>
@@ -461,12 +488,14 @@ TEMPLATE = """<!DOCTYPE html>
     {% else %}<p class="note">Đơn vị đạt điểm tối đa ở mọi chỉ số được chấm điểm.</p>{% endif %}
   </div>
 </section>
-{% if engine_tables.index_contributions %}
-<section id="contributions">
-  <h2>Đóng góp vào chỉ số tổng hợp</h2>
-  {% set contributions = engine_tables.index_contributions %}
-  <table><tr>{% for c in contributions.columns %}<th>{{ c }}</th>{% endfor %}</tr>
-    {% for r in contributions.rows %}<tr>{% for v in r %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
+{% if composites %}
+<section id="composite-indices">
+  <h2>Chỉ số tổng hợp của tỉnh</h2>
+  <table><tr><th>Chỉ số</th><th>Điểm</th><th>Xếp hạng</th><th>Khoảng xếp hạng</th><th>Mạnh nhất</th>
+    <th>Yếu nhất</th></tr>
+    {% for c in composites %}<tr data-index="{{ c.code }}"><td>{{ c.name }}</td><td class="num">{{ c.score }}</td>
+      <td class="num">{{ c.rank }}/{{ c.size }}</td><td>{{ c.interval or "N/A" }}</td><td>{{ c.strengths }}</td>
+      <td>{{ c.weaknesses }}</td></tr>{% endfor %}
   </table>
 </section>
 {% endif %}
