@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,9 @@ def prepare_environment(home: Home) -> None:
     os.environ["CHAMDIEM_HOME"] = str(home.root)
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # Notices about Dagster features in preview (partitioned asset checks) are for developers, not operators.
+    warnings.filterwarnings("ignore", message=".*currently in preview.*")
+    warnings.filterwarnings("ignore", message=".*varying BackfillPolicies.*")
 
 
 def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None,
