@@ -158,6 +158,34 @@ def status(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.pass_context
+def docs(ctx: click.Context) -> None:
+    """Generate the dbt documentation of every model and column, browsable offline (one static HTML file).
+
+    \b
+    Example: chamdiem docs   # then open $CHAMDIEM_HOME/reports/dbt-docs/static_index.html
+    """
+    import subprocess  # noqa: PLC0415
+
+    from pipelines.dbt import dbt_env, dbt_executable  # noqa: PLC0415
+    from pipelines.home import DBT_PROJECT_DIR  # noqa: PLC0415
+
+    home = _home(ctx)
+    if not home.working_db.exists():
+        console.print(f"[red]No warehouse under {home.root} yet.[/] Next: chamdiem demo (or a refresh), then docs.")
+        sys.exit(1)
+    out = home.reports / "dbt-docs"
+    with console.status("dbt docs generate (models, columns, lineage, catalog)..."):
+        result = subprocess.run(
+            [str(dbt_executable()), "docs", "generate", "--static", "--target-path", str(out), "--quiet"],
+            cwd=DBT_PROJECT_DIR, env=dbt_env(home.working_db), capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        console.print(f"[red]dbt docs generate failed[/]\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+        sys.exit(1)
+    console.print(f"Documentation: [bold]{out / 'static_index.html'}[/] (open it in a browser; no server needed)")
+
+
+@main.command()
 @click.argument("query")
 @click.option("--version", "as_of_version", is_flag=True, help="Also list which publication each row comes from.")
 @click.pass_context

@@ -270,7 +270,8 @@ def prepare_candidate(con: duckdb.DuckDBPyConnection, period_label: str, gate_su
 
 def _diff(con: duckdb.DuckDBPyConnection, period_label: str, version: int,
           prev_version: int | None) -> dict[str, Any]:
-    """What changed against the previous published version: units, by how much, and which inputs."""
+    """What changed against the previous published version: units' points and ranks, agencies' scores, levels
+    and ranks, by how much, and which input files differ."""
     if prev_version is None:
         return {}
     name = "candidates.analyst__unit_service_index"
@@ -300,8 +301,29 @@ def _diff(con: duckdb.DuckDBPyConnection, period_label: str, version: int,
         {f"{k[0]}/{k[1]}/{Path(k[2]).name}" for k in set(old_inputs) | set(new_inputs)
          if old_inputs.get(k) != new_inputs.get(k)}
     )
+    agencies = "candidates.analyst__agency_ratings"
+    agency_changes = []
+    if relation_exists(con, agencies):
+        agency_changes = con.execute(
+            f"""
+            select coalesce(n.unit_code, o.unit_code), o.s_points, n.s_points, o.level, n.level,
+                   o.rank_in_peer_group, n.rank_in_peer_group
+            from (select * from {agencies} where period_label_published = ? and publication_version = ?) n
+            full join (select * from {agencies} where period_label_published = ? and publication_version = ?) o
+              using (year, unit_code)
+            where n.s_points is distinct from o.s_points or n.level is distinct from o.level
+               or n.rank_in_peer_group is distinct from o.rank_in_peer_group
+            order by 1
+            """,
+            [period_label, version, period_label, prev_version],
+        ).fetchall()
     return {
         "against_version": prev_version,
+        "agencies_changed": [
+            {"unit_code": u, "old_score": os_, "new_score": ns, "old_level": ol, "new_level": nl, "old_rank": orank,
+             "new_rank": nrank}
+            for u, os_, ns, ol, nl, orank, nrank in agency_changes
+        ],
         "units_changed": [
             {"unit_code": u, "old_total": ot, "new_total": nt, "delta_points": d, "old_rank": orank,
              "new_rank": nrank}

@@ -244,3 +244,15 @@ def test_a_restatement_through_the_pipeline_yields_version_2_with_a_diff(demo_ho
     assert changed[unit]["delta_points"] == pytest.approx(new_total - old_total, abs=1e-6)
     assert diff["changed_inputs"] == [f"dossiers/{quarter}/{target.name}"]
     assert new_hash != hash_v1
+
+
+def test_dbt_docs_are_generated_for_offline_reading(demo_home) -> None:
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    home, _summary, _ = demo_home
+    result = CliRunner().invoke(main, ["--home", str(home.root), "docs"])
+    assert result.exit_code == 0, result.output
+    page = (home.reports / "dbt-docs" / "static_index.html").read_text(encoding="utf-8")
+    assert "unit_service_index" in page and "rank_in_peer_group" in page and "civil_servant_yearly_ratings" in page
