@@ -19,16 +19,10 @@ snapshots as (
 ),
 
 period_snapshot as (
-    select
-        p.period_start,
-        p.period_type,
-        coalesce(
-            max(s.snapshot_start) filter (where s.snapshot_start <= p.period_end),
-            min(s.snapshot_start)
-        ) as snapshot_start
-    from distinct_periods as p
-    cross join snapshots as s
-    group by p.period_start, p.period_type
+    {{ applicable_snapshot(
+        'distinct_periods', 'snapshots', snapshot_date='snapshot_start',
+        snapshot_key='snapshot_start', period_keys=['period_start', 'period_type']
+    ) }}
 ),
 
 overlapping as (

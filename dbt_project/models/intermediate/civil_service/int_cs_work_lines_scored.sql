@@ -28,6 +28,17 @@ product_snapshots as (
     select distinct snapshot_start from products
 ),
 
+distinct_periods as (
+    select distinct period_start, period_type, period_end from periods
+),
+
+period_product_snapshot as (
+    {{ applicable_snapshot(
+        'distinct_periods', 'product_snapshots', snapshot_date='snapshot_start',
+        snapshot_key='snapshot_start', period_keys=['period_start', 'period_type']
+    ) }}
+),
+
 items as (
     select
         w.*,
@@ -35,13 +46,12 @@ items as (
         p.period_label,
         p.year,
         s.job_position_code,
-        (
-            select coalesce(max(ps.snapshot_start) filter (where ps.snapshot_start <= p.period_end), min(ps.snapshot_start))
-            from product_snapshots as ps
-        ) as product_snapshot_start
+        ps.snapshot_start as product_snapshot_start
     from work_items as w
     inner join periods as p
         on p.staff_id = w.staff_id and p.period_start = w.period_start and p.period_type = w.period_type
+    left join period_product_snapshot as ps
+        on ps.period_start = w.period_start and ps.period_type = w.period_type
     left join staff_by_period as s
         on s.staff_id = w.staff_id and s.period_start = w.period_start and s.period_type = w.period_type
 ),

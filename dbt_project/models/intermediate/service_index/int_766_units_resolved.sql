@@ -15,22 +15,8 @@ snapshots as (
     from units
 ),
 
-ranked_snapshots as (
-    select
-        p.period_label,
-        s.snapshot_label,
-        row_number() over (
-            partition by p.period_label
-            order by (s.snapshot_end <= p.period_end) desc,
-                case when s.snapshot_end <= p.period_end then s.snapshot_end end desc,
-                s.snapshot_end asc
-        ) as snapshot_rank
-    from periods as p
-    cross join snapshots as s
-),
-
 chosen as (
-    select period_label, snapshot_label from ranked_snapshots where snapshot_rank = 1
+    {{ applicable_snapshot('periods', 'snapshots', snapshot_date='snapshot_end') }}
 ),
 
 unit_rows as (
