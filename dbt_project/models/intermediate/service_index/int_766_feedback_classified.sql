@@ -16,7 +16,7 @@ delivery_labels as (
     -- parse each delivery label once, not once per row
     select
         delivery_period_label,
-        {{ label_period_end_766('delivery_period_label') }} as delivery_period_end
+        {{ label_period_end('delivery_period_label') }} as delivery_period_end
     from (select distinct delivery_period_label from feedback) as labels
 ),
 

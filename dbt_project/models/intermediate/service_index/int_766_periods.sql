@@ -24,8 +24,8 @@ quarters as (
     select
         period_label,
         'quarter' as period_type,
-        {{ label_period_start_766('period_label') }} as period_start,
-        {{ label_period_end_766('period_label') }} as period_end,
+        {{ label_period_start('period_label') }} as period_start,
+        {{ label_period_end('period_label') }} as period_end,
         cast(left(period_label, 4) as integer) as period_year,
         3 as months
     from quarter_labels

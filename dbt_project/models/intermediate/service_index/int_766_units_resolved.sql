@@ -11,7 +11,7 @@ periods as (
 snapshots as (
     select distinct
         delivery_period_label as snapshot_label,
-        {{ label_period_end_766('delivery_period_label') }} as snapshot_end
+        {{ label_period_end('delivery_period_label') }} as snapshot_end
     from units
 ),
 

@@ -14,15 +14,8 @@ renamed as (
         valid_from,
         valid_to,
         nullif(trim(manager_staff_id), '') as manager_staff_id,
-        -- The label of a reference snapshot as the first day it stands for (YYYY-Qn, YYYY-MM or YYYY).
-        case
-            when regexp_matches(_period_label, '^\d{4}-Q[1-4]$')
-                then make_date(cast(left(_period_label, 4) as integer), cast(right(_period_label, 1) as integer) * 3 - 2, 1)
-            when regexp_matches(_period_label, '^\d{4}-\d{2}$')
-                then make_date(cast(left(_period_label, 4) as integer), cast(right(_period_label, 2) as integer), 1)
-            when regexp_matches(_period_label, '^\d{4}$')
-                then make_date(cast(_period_label as integer), 1, 1)
-        end as snapshot_start,
+        -- The first day a reference snapshot's label stands for.
+        {{ label_period_start('_period_label') }} as snapshot_start,
         _load_id as load_id,
         _period_label as delivery_period_label,
         _source_file as source_file,
