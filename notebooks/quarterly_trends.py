@@ -13,26 +13,14 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
-    import tempfile
-    from pathlib import Path
-
-    import duckdb
     import marimo as mo
-    import matplotlib
-
-    if not os.environ.get("DISPLAY") and os.environ.get("MPLBACKEND") is None:
-        matplotlib.use("Agg")  # headless runs (tests, CI) have no display
-    import matplotlib.pyplot as plt
 
     from pipelines.outputs.labels import GROUPS_766, PEER_GROUPS
-    from pipelines.outputs.queries import load_queries
+    from pipelines.outputs.notebook_support import headless_pyplot, open_published
 
-    published_db = Path(os.environ.get("CHAMDIEM_PUBLISHED_DB", "~/.chamdiem/warehouse/published.duckdb")).expanduser()
-    out_dir = Path(os.environ.get("CHAMDIEM_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="chamdiem-notebook-"))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(published_db), read_only=True)
-    queries = load_queries()
+    plt = headless_pyplot()
+    _published = open_published()
+    con, out_dir, queries = _published.con, _published.out_dir, _published.queries
     return GROUPS_766, PEER_GROUPS, con, mo, out_dir, plt, queries
 
 

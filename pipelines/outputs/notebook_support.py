@@ -1,0 +1,53 @@
+"""What every analyst notebook opens first: the published file (read-only), the folder its charts go to, the
+documented queries and a matplotlib that also draws without a display.
+
+The notebooks in `notebooks/` call `open_published()` and `headless_pyplot()` in their first cell, so they run
+the same under `marimo edit`, `marimo export html` and headless as `python notebooks/<name>.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import duckdb
+
+from pipelines.outputs.queries import Query, load_queries
+
+# The analysts' default copy; CHAMDIEM_PUBLISHED_DB points a notebook at another published file.
+DEFAULT_PUBLISHED_DB = "~/.chamdiem/warehouse/published.duckdb"
+
+
+@dataclass(frozen=True)
+class PublishedNotebook:
+    """A notebook's read-only view of one published file and the folder it saves its charts in."""
+
+    published_db: Path
+    out_dir: Path
+    con: duckdb.DuckDBPyConnection
+    queries: dict[str, Query]
+
+
+def open_published() -> PublishedNotebook:
+    """Open `CHAMDIEM_PUBLISHED_DB` (default ~/.chamdiem/warehouse/published.duckdb) read-only, so a notebook can
+    never change the analysts' file, and create `CHAMDIEM_NOTEBOOK_OUT` (default: a new temporary folder)."""
+    published_db = Path(os.environ.get("CHAMDIEM_PUBLISHED_DB", DEFAULT_PUBLISHED_DB)).expanduser()
+    out_dir = Path(os.environ.get("CHAMDIEM_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="chamdiem-notebook-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(published_db), read_only=True)
+    return PublishedNotebook(published_db, out_dir, con, load_queries())
+
+
+def headless_pyplot() -> ModuleType:
+    """`matplotlib.pyplot`, on the Agg backend when there is no display and no MPLBACKEND chosen: headless runs
+    (tests, CI) still save their charts. The backend must be chosen before pyplot is first imported."""
+    import matplotlib
+
+    if not os.environ.get("DISPLAY") and os.environ.get("MPLBACKEND") is None:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
