@@ -76,10 +76,9 @@ SCENARIOS: dict[str, Scenario] = {
     # About 1.4 M dossiers, 370 k ratings, 40 k feedback items, 15.6 k procedure rows; the civil-service
     # feeds at 16x give about 600 k work items (and 70 k staff: the demo's staff / work-item mix).
     "province": Scenario("province", "demo", service_scale=25.0, people_scale=16.0),
-    # The linearity points: the province's service feeds at 1/16, 1/4 and 1 of their volume.
+    # The linearity points: the province's feeds at 1/16 and 1/4 of their volume (1 is the province).
     "linear-1": Scenario("linear-1", "demo", service_scale=25.0 / 16, people_scale=1.0),
     "linear-4": Scenario("linear-4", "demo", service_scale=25.0 / 4, people_scale=4.0),
-    "linear-16": Scenario("linear-16", "demo", service_scale=25.0, people_scale=16.0),
     "national": Scenario("national", "national", service_scale=25.0),
 }
 
