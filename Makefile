@@ -1,7 +1,8 @@
 # The few verbs people need. `make demo` and `make test` work on a fresh machine (they set up first).
 SHELL := /bin/bash
 PY := .venv/bin/python
-UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv from PATH, else the uv module of the machine's Python (installed on first use).
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
@@ -11,7 +12,7 @@ export DO_NOT_TRACK := 1
 setup: .venv/.synced
 
 .venv/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
 	$(UV) sync --frozen --extra dev --compile-bytecode
 	@touch $@
 
