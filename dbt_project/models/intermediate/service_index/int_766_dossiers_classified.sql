@@ -24,8 +24,7 @@ state_in_period as (
         coalesce(s.finished_at, s.returned_at) as ended_at
     from states as s
     inner join periods as p
-        on s.delivery_period_end <= p.period_end
-        and coalesce(s.next_delivery_period_end, date '9999-12-31') > p.period_end
+        on {{ state_holds_for_period('s', 'p') }}
         and cast(s.received_at as date) <= p.period_end
 ),
 
