@@ -41,12 +41,15 @@ def _slices(con: duckdb.DuckDBPyConnection, period: Period, rule_version: str) -
         "select * from marts.service_indicator_points where period_label = ? and rule_version = ?",
         [period.label, rule_version],
     ).df()
-    group_max = dict(
-        con.execute(
-            "select lower(group_code), max_points from seeds.rule_766_group where rule_version = ?", [rule_version]
-        ).fetchall()
-    ) if relation_exists(con, "seeds.rule_766_group") else {}
-    return {"index": index, "points": points, "group_max": group_max}
+    group_max: dict[str, float] = {}
+    scale = None
+    if relation_exists(con, "seeds.rule_766_group"):
+        rows = con.execute("select lower(group_code), max_points, parent_group_code is null"
+                           " from seeds.rule_766_group where rule_version = ?", [rule_version]).fetchall()
+        group_max = {code: maximum for code, maximum, _top in rows}
+        # The index's scale is the sum of its top-level groups' maxima (100 in every shipped version).
+        scale = sum(maximum for _code, maximum, top in rows if top) or None
+    return {"index": index, "points": points, "group_max": group_max, "scale": scale}
 
 
 def run_checkpoint(con: duckdb.DuckDBPyConnection, period: Period, rule_version: str,
@@ -67,7 +70,9 @@ def run_checkpoint(con: duckdb.DuckDBPyConnection, period: Period, rule_version:
     index_suite.add_expectation(e.ExpectTableRowCountToBeBetween(min_value=1))
     index_suite.add_expectation(e.ExpectColumnValuesToBeUnique(column="unit_code"))
     index_suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column="peer_group"))
-    index_suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="total_points", min_value=0, max_value=100))
+    if data["scale"] is not None:
+        index_suite.add_expectation(
+            e.ExpectColumnValuesToBeBetween(column="total_points", min_value=0, max_value=float(data["scale"])))
     for column, group in GROUP_MAXIMA.items():
         maximum = data["group_max"].get(group.lower())
         if maximum is not None:
