@@ -1,8 +1,5 @@
 """Publication of a quarter that passed its gate: a ready candidate, published on approval."""
 
-
-import json
-
 import dagster as dg
 
 from pipelines.assets.indices import INDICES_KEY
@@ -10,7 +7,7 @@ from pipelines.checks import INDEX_KEY
 from pipelines.partitions import quarterly_partitions
 from pipelines.periods import quarter_from_partition_key
 from pipelines.publish import approve, prepare_candidate
-from pipelines.quality.results import GateResult, summarise
+from pipelines.quality.results import for_run, summarise
 from pipelines.resources import WarehouseResource
 
 
@@ -20,15 +17,6 @@ class PublishConfig(dg.Config):
     approve: bool = False
     approved_by: str = ""
     accept_warnings_reason: str = ""
-
-
-def _run_results(con, period_label: str, run_id: str) -> list[GateResult]:
-    rows = con.execute(
-        "select check_name, source, passed, severity, details from meta.gate_results"
-        " where period_label = ? and run_id = ?",
-        [period_label, run_id],
-    ).fetchall()
-    return [GateResult(n, s, p, sev, json.loads(d or "{}")) for n, s, p, sev, d in rows]
 
 
 @dg.asset(
@@ -45,7 +33,7 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
     home, settings = warehouse.home, warehouse.settings
     con = warehouse.connect()
     try:
-        results = _run_results(con, period.label, context.run_id)
+        results = for_run(con, period.label, context.run_id)
         summary = summarise(results)
         if not results:
             raise dg.Failure(description=f"{period.label}: no gate results in this run; nothing is published.")

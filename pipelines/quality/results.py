@@ -57,22 +57,23 @@ def record(con: duckdb.DuckDBPyConnection, period_label: str, run_id: str, resul
     )
 
 
-def latest(con: duckdb.DuckDBPyConnection, period_label: str) -> list[GateResult]:
-    """The results of the latest gate run of a period (dbt and python checks of one refresh share a run_id)."""
+def for_run(con: duckdb.DuckDBPyConnection, period_label: str, run_id: str) -> list[GateResult]:
+    """The results one run recorded for a period (dbt and python checks of one refresh share its run_id)."""
     con.execute(GATE_DDL)
     rows = con.execute(
-        """
-        with last_run as (
-            select run_id from meta.gate_results where period_label = ?
-            order by checked_at desc limit 1
-        )
-        select check_name, source, passed, severity, details from meta.gate_results
-        where period_label = ? and run_id = (select run_id from last_run)
-        order by source, check_name
-        """,
-        [period_label, period_label],
+        "select check_name, source, passed, severity, details from meta.gate_results"
+        " where period_label = ? and run_id = ? order by source, check_name",
+        [period_label, run_id],
     ).fetchall()
     return [GateResult(n, s, p, sev, json.loads(d or "{}")) for n, s, p, sev, d in rows]
+
+
+def latest(con: duckdb.DuckDBPyConnection, period_label: str) -> list[GateResult]:
+    """The results of the latest gate run of a period."""
+    con.execute(GATE_DDL)
+    row = con.execute("select run_id from meta.gate_results where period_label = ? order by checked_at desc"
+                      " limit 1", [period_label]).fetchone()
+    return for_run(con, period_label, row[0]) if row else []
 
 
 def summarise(results: list[GateResult]) -> dict[str, Any]:
