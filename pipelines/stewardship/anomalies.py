@@ -8,6 +8,8 @@ replaces the earlier one).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -130,11 +132,14 @@ def _current(feed: str) -> str:
 
 
 def _examples(id_column: str, limit: int, where: str | None = None) -> str:
-    """A list aggregate of {file, row, id} structs (optionally of the rows meeting `where`), the first
-    `limit` in file and row order."""
+    """An aggregate of {file, row, id} structs (optionally of the rows meeting `where`), the first `limit` in
+    file and row order. A top-n aggregate keeps `limit` rows per group instead of sorting every row of the
+    group into a list (the groups are units of a province: hundreds of thousands of rows each)."""
+    if limit < 1:
+        return "null"
     condition = f" filter (where {where})" if where else ""
-    return (f"(list({{'file': _source_file, 'row': _row_number, 'id': {_ident(id_column)}}}"
-            f" order by _source_file, _row_number){condition})[1:{int(limit)}]")
+    return (f"min_by({{'file': _source_file, 'row': _row_number, 'id': {_ident(id_column)}}},"
+            f" (_source_file, _row_number), {int(limit)}){condition}")
 
 
 def _bounds(period: Period) -> tuple[datetime, datetime]:
@@ -361,13 +366,13 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
                 from source_rows where {spec['population']}
             ),
 
+            -- Counts only: the example rows are read afterwards for the units found (see _jump_examples).
             per_unit as (
                 select
                     _period_label as period_label,
                     unit_code,
                     count(*) as denominator,
-                    count(*) filter (where in_numerator) as numerator,
-                    {_examples(spec['id_column'], rules.max_examples, 'in_numerator')} as examples
+                    count(*) filter (where in_numerator) as numerator
                 from population
                 group by all
             ),
@@ -393,7 +398,7 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
 
             changes as (
                 select
-                    c.unit_code, c.ratio, c.numerator, c.denominator, c.examples, h.history_ratio,
+                    c.unit_code, c.ratio, c.numerator, c.denominator, h.history_ratio,
                     h.history_periods, h.history_numerator, h.history_denominator,
                     c.ratio - h.history_ratio as change,
                     (c.numerator + h.history_numerator) / (c.denominator + h.history_denominator) as pooled_ratio
@@ -426,7 +431,7 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
                 cross join peers as p
             )
 
-            select unit_code, ratio, history_ratio, change, peer_change, z, sampling_z, denominator, examples
+            select unit_code, ratio, history_ratio, change, peer_change, z, sampling_z, denominator
             from final
             where peer_count >= $min_peers
               and abs(change) >= $min_abs_change
@@ -439,16 +444,53 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
              "scale_floor": thresholds["scale_floor"], "min_abs_change": thresholds["min_abs_change"],
              "z_threshold": thresholds["z_threshold"], "min_sampling_z": thresholds["min_sampling_z"]},
         ).fetchall()
+        examples = _jump_examples(con, period, spec, [row[0] for row in rows], rules.max_examples)
         findings += [
             Finding(period.label, code, rules.severity(code), unit, metric, ratio, hist,
                     f"The {spec['label']} went from {_pct(hist)} (median of earlier quarters) to {_pct(ratio)} "
                     f"over {den} rows ({'+' if change >= 0 else ''}{100 * change:.1f} points), while the "
                     f"median unit changed by {100 * peer:+.1f} points (robust z = {z:.1f}; {sampling_z:.1f} "
                     "standard errors of sampling).",
-                    list(examples or []))
-            for unit, ratio, hist, change, peer, z, sampling_z, den, examples in rows
+                    examples.get(unit, []))
+            for unit, ratio, hist, change, peer, z, sampling_z, den in rows
         ]
     return findings
+
+
+def _jump_examples(con: duckdb.DuckDBPyConnection, period: Period, spec: dict[str, str], units: list[str],
+                   limit: int) -> dict[str, list[dict[str, Any]]]:
+    """The first rows of the period's numerator of each unit found by `ratio_jump`. Read only for those
+    units: an example aggregate over every unit's rows costs more than the whole test."""
+    if not units:
+        return {}
+    rows = con.execute(
+        f"""
+        with periods as (
+            select * from ({_periods_values([period.label])}) as t (period_label, period_start, period_end)
+        ),
+
+        source_rows as (
+            select r.*, periods.period_start, periods.period_end
+            from {_current(spec['feed'])} as r
+            join periods on r._period_label = periods.period_label
+            where list_contains($units, r.unit_code)
+        ),
+
+        population as (
+            select *, coalesce({spec['numerator']}, false) as in_numerator
+            from source_rows where {spec['population']}
+        ),
+
+        final as (
+            select unit_code, {_examples(spec['id_column'], limit, 'in_numerator')} as examples
+            from population group by unit_code
+        )
+
+        select * from final
+        """,
+        {"units": units},
+    ).fetchall()
+    return {unit: list(examples or []) for unit, examples in rows}
 
 
 def _identical_ratings(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRules) -> list[Finding]:
@@ -517,10 +559,11 @@ def _dossier_id_in_two_units(con: duckdb.DuckDBPyConnection, period: Period,
             select * from {_current('dossiers')}
         ),
 
+        -- min <> max is "more than one unit" without a distinct set per id (ids are nearly all unique).
         shared as (
             select dossier_id from dossiers
             group by dossier_id
-            having count(distinct unit_code) > 1 and bool_or(_period_label = $period)
+            having min(unit_code) <> max(unit_code) and bool_or(_period_label = $period)
         ),
 
         hits as (
@@ -576,15 +619,27 @@ def _dossier_copied_across_units(con: duckdb.DuckDBPyConnection, period: Period,
             select * from {_current('dossiers')} where _period_label = $period and {not_null}
         ),
 
-        copied as (
+        -- Nearly every key is unique: a bare row count over all of them is cheap, distinct counts of strings
+        -- are not, so they are taken only over the keys that occur more than once.
+        repeated as (
             select {key} from dossiers
+            group by {key}
+            having count(*) > 1
+        ),
+
+        candidates as (
+            select * from dossiers semi join repeated using ({key})
+        ),
+
+        copied as (
+            select {key} from candidates
             group by {key}
             having count(distinct unit_code) > 1 and count(distinct dossier_id) > 1
         ),
 
         hits as (
             select d.*, md5(concat_ws('|', {', '.join(f'd.{c}' for c in columns)})) as pattern
-            from dossiers as d semi join copied using ({key})
+            from candidates as d semi join copied using ({key})
         ),
 
         pairs as (
@@ -806,3 +861,53 @@ def gate_results(findings: Iterable[Finding], rules: AnomalyRules | None = None)
         for code in rules.enabled_codes() if code not in found
     ]
     return results
+
+
+FINDINGS_DDL = """
+create schema if not exists meta;
+create table if not exists meta.anomaly_findings (
+    period_label varchar not null,
+    inputs_fingerprint varchar not null,
+    rule_version varchar not null,
+    findings varchar not null,
+    computed_at timestamp not null
+);
+"""
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection, rules: AnomalyRules) -> str:
+    """A digest of everything the findings are computed from: the rules, the current loads (a load's raw rows
+    never change: a re-delivery is a new load) and the row count of each raw feed."""
+    loads = con.execute(
+        "select coalesce(string_agg(concat_ws(':', load_id, feed, period_label, status), ',' order by load_id),"
+        " '') from meta.loads where is_current").fetchone()[0] if relation_exists(con, "meta.loads") else ""
+    counts = {feed: con.execute(f"select count(*) from raw.{_ident(feed)}").fetchone()[0]
+              for feed in sorted(FEED_IDS) if _has(con, feed)}
+    settings = {"rule_version": rules.rule_version, "max_examples": rules.max_examples,
+                "history_quarters": rules.history_quarters, "rules": rules.rules}
+    text = json.dumps([settings, loads, counts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def store_findings(con: duckdb.DuckDBPyConnection, period_label: str, findings: list[Finding],
+                   rules: AnomalyRules) -> None:
+    """Keep the period's findings with the fingerprint of their inputs (the latest set per period stays)."""
+    fingerprint = inputs_fingerprint(con, rules)
+    con.execute(FINDINGS_DDL)
+    con.execute("delete from meta.anomaly_findings where period_label = ?", [period_label])
+    con.execute(
+        "insert into meta.anomaly_findings values (?, ?, ?, ?, current_localtimestamp())",
+        [period_label, fingerprint, rules.rule_version,
+         json.dumps([f.as_dict() for f in findings], ensure_ascii=False, default=str)],
+    )
+
+
+def load_findings(con: duckdb.DuckDBPyConnection, period_label: str,
+                  rules: AnomalyRules) -> list[Finding] | None:
+    """The stored findings of the period if their inputs are unchanged, else None (compute them again)."""
+    if not relation_exists(con, "meta.anomaly_findings"):
+        return None
+    row = con.execute(
+        "select findings from meta.anomaly_findings where period_label = ? and inputs_fingerprint = ?",
+        [period_label, inputs_fingerprint(con, rules)]).fetchone()
+    return None if row is None else [Finding(**f) for f in json.loads(row[0])]

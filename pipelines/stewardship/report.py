@@ -221,6 +221,14 @@ def collect_report(con: duckdb.DuckDBPyConnection, home: Home, period_label: str
     return report
 
 
+def refresh_gate(con: duckdb.DuckDBPyConnection, home: Home, report: QualityReport) -> QualityReport:
+    """Read the report's gate section (latest run, Data Docs link) again, for a report collected while the gate
+    was still running; the rest of the report is kept."""
+    report.gate, report.gate_run_at = _gate(con, report.period_label)
+    report.gx_docs = _gx_docs(home, report.period_label)
+    return report
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return ""
