@@ -26,6 +26,7 @@ from fixtures.raw_766 import create_raw_tables
 ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
 SELECTOR = "+path:models/marts/service_index"
+BUILD: dict[str, Path] = {}
 TEST_VERSIONS = {
     "766-test-alt": {
         "denominator_zero_policy": "exclude_and_rescale",
@@ -99,6 +100,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnec
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     run_results = json.loads((tmp / "target" / "run_results.json").read_text())
     con = duckdb.connect(str(db_path), read_only=True)
+    BUILD["target"] = tmp / "target"
     con.execute("create temp table run_results (unique_id varchar, status varchar)")
     con.executemany(
         "insert into run_results values (?, ?)",
@@ -326,3 +328,22 @@ def test_marts_are_unique_and_complete(warehouse) -> None:
     assert duplicates == 0
     periods = warehouse.execute("select distinct period_label from marts.unit_service_index order by 1").fetchall()
     assert [p[0] for p in periods] == ["2025", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026", "2026-Q1"]
+
+
+def test_not_null_columns_names_each_empty_column_and_its_count(warehouse) -> None:
+    """The folded not-null test passes on the built mart and, on a copy with planted NULLs, returns one row per
+    empty column with the number of rows that leave it empty."""
+    compiled = next(
+        text for path in BUILD["target"].glob("compiled/**/not_null_columns_unit_service_*.sql")
+        if '"unit_service_index"' in (text := path.read_text())
+    )
+    statuses = warehouse.execute(
+        "select distinct status from run_results where unique_id like 'test.%.not_null_columns_%'"
+    ).fetchall()
+    assert statuses == [("pass",)]
+    relation = compiled.split("from ", 1)[1].split()[0]
+    warehouse.execute(f"create or replace temp table planted as select * from {relation}")
+    warehouse.execute("update planted set unit_code = null where rowid < 3")
+    warehouse.execute("update planted set peer_group = null where rowid = 5")
+    rows = warehouse.execute(compiled.replace(relation, "planted")).fetchall()
+    assert sorted(rows) == [("peer_group", 1), ("unit_code", 3)]
