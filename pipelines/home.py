@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,11 @@ class Home:
         return self.reports / period_label
 
     @property
+    def dbt_target(self) -> Path:
+        """dbt's artifacts and parse cache for this home (kept between runs so dbt parses only what changed)."""
+        return self.root / "dbt" / "target"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
@@ -70,6 +76,13 @@ class Home:
         for path in (self.landing, self.warehouse_dir, self.exports, self.reports, self.dagster_home):
             path.mkdir(parents=True, exist_ok=True)
         dagster_yaml = self.dagster_home / "dagster.yaml"
-        if not dagster_yaml.exists():
-            dagster_yaml.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        text = dagster_yaml.read_text(encoding="utf-8") if dagster_yaml.exists() else "telemetry:\n  enabled: false\n"
+        if "event_log_storage" not in text and "\nstorage:" not in f"\n{text}":
+            # Dagster's SQLite event log, kept open between events (see pipelines/dagster_storage.py).
+            text += (
+                "event_log_storage:\n  module: pipelines.dagster_storage\n  class: LocalSqliteEventLogStorage\n"
+                f"  config:\n    base_dir: {json.dumps(str(self.dagster_home / 'history' / 'runs'))}\n"
+            )
+        if not dagster_yaml.exists() or dagster_yaml.read_text(encoding="utf-8") != text:
+            dagster_yaml.write_text(text, encoding="utf-8")
         return self
