@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 from dagster_dbt import DbtProject
 
 from pipelines.home import DBT_PROJECT_DIR
@@ -64,3 +68,141 @@ def ensure_manifest(force: bool = False) -> Path:
 
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+# --- what a build must redo ------------------------------------------------------------------------------
+#
+# Every model reads all periods present in the warehouse, and each staging model reads one feed's current
+# loads (macro `current_rows`). So a model's inputs are unchanged when no feed upstream of it has a new set
+# of current loads and the project (SQL, seeds, macros, packages) is the same as at the last successful
+# build: such models are excluded from the next build and keep their tables and test outcomes.
+
+BUILDS_DDL = """
+create table if not exists meta.dbt_builds (
+    run_id VARCHAR,
+    period_label VARCHAR,
+    built_at TIMESTAMP,
+    project_hash VARCHAR,
+    feed_fingerprints JSON,
+    scope VARCHAR,
+    reason VARCHAR,
+    changed_feeds VARCHAR[],
+    excluded_nodes VARCHAR[]
+)
+"""
+
+# Models the downstream Dagster steps depend on: always part of a build so their steps run.
+ALWAYS_BUILT = ("unit_service_index", "service_indicator_points")
+
+_PROJECT_FILES = ("models", "seeds", "macros", "tests")
+_PROJECT_DISTRIBUTIONS = ("dbt-core", "dbt-duckdb", "holidays")
+
+
+def project_fingerprint() -> str:
+    """SHA-256 over every project file and the versions of the packages models depend on."""
+    from importlib.metadata import version  # noqa: PLC0415
+
+    digest = hashlib.sha256()
+    paths = [p for folder in _PROJECT_FILES for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    paths += [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(DBT_PROJECT_DIR)).encode())
+        digest.update(path.read_bytes())
+    for dist in _PROJECT_DISTRIBUTIONS:
+        digest.update(f"{dist}=={version(dist)}".encode())
+    return digest.hexdigest()
+
+
+def feed_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Feed -> hash of the ids of its current loads (what `current_rows(feed)` reads)."""
+    rows = con.execute(
+        """
+        select feed, md5(string_agg(load_id, ',' order by load_id))
+        from meta.loads where is_current group by feed
+        """
+    ).fetchall()
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What one `dbt build` covers: everything, or the nodes downstream of the feeds that changed."""
+
+    full: bool
+    reason: str
+    project_hash: str
+    fingerprints: dict[str, str]
+    changed_feeds: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()  # model and seed names left out of the build
+
+    def cli_args(self) -> list[str]:
+        return [] if self.full or not self.excluded else ["--exclude", " ".join(self.excluded)]
+
+    def describe(self) -> str:
+        if self.full:
+            return f"full build ({self.reason})"
+        feeds = ", ".join(self.changed_feeds) or "none"
+        return f"changed feeds: {feeds}; {len(self.excluded)} unchanged models and seeds kept ({self.reason})"
+
+
+def _descendants(manifest: dict, roots: list[str]) -> set[str]:
+    children = manifest["child_map"]
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+def plan_build(con: duckdb.DuckDBPyConnection, manifest: dict, *, rebuild_all: bool = False) -> BuildPlan:
+    """Compare the loads and the project with the last successful build and decide what to rebuild."""
+    con.execute(BUILDS_DDL)
+    project_hash = project_fingerprint()
+    current = feed_fingerprints(con)
+
+    def full(reason: str) -> BuildPlan:
+        return BuildPlan(True, reason, project_hash, current)
+
+    if rebuild_all:
+        return full("requested")
+    last = con.execute(
+        "select project_hash, feed_fingerprints from meta.dbt_builds order by built_at desc limit 1"
+    ).fetchone()
+    if last is None:
+        return full("first build of this warehouse")
+    if last[0] != project_hash:
+        return full("the dbt project or a package it uses changed")
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
+    existing = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = current_database()"
+        ).fetchall()
+    }
+    missing = sorted(name for name, n in models.items() if n["config"].get("materialized") != "ephemeral"
+                     and name not in existing)
+    if missing:
+        return full(f"tables missing from the warehouse: {', '.join(missing[:5])}")
+    previous = json.loads(last[1])
+    changed = sorted(f for f in set(previous) | set(current) if previous.get(f) != current.get(f))
+    sources = {s["name"]: uid for uid, s in manifest["sources"].items() if s["source_name"] == "raw"}
+    affected = _descendants(manifest, [sources[f] for f in changed if f in sources])
+    kept = sorted(
+        n["name"] for uid, n in manifest["nodes"].items()
+        if n["resource_type"] in ("model", "seed") and uid not in affected and n["name"] not in ALWAYS_BUILT
+    )
+    return BuildPlan(False, "inputs compared with the last successful build", project_hash, current,
+                     tuple(changed), tuple(kept))
+
+
+def record_build(con: duckdb.DuckDBPyConnection, run_id: str, period_label: str, plan: BuildPlan) -> None:
+    """Remember a successful build: the next one compares its loads and project with these."""
+    con.execute(BUILDS_DDL)
+    con.execute(
+        "insert into meta.dbt_builds values (?, ?, current_timestamp::timestamp, ?, ?, ?, ?, ?, ?)",
+        [run_id, period_label, plan.project_hash, json.dumps(plan.fingerprints, sort_keys=True),
+         "full" if plan.full else "changed", plan.reason, list(plan.changed_feeds), list(plan.excluded)],
+    )

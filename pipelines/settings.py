@@ -33,6 +33,8 @@ class Settings:
     sensor_interval_seconds: int = 60
     # Rule version of the 766 index that is published.
     service_index_rule_version: str = "766-portal"
+    # Rebuild every dbt model on each refresh instead of only those downstream of feeds whose loads changed.
+    dbt_rebuild_all: bool = False
 
     @classmethod
     def load(cls, home: Home) -> Settings:

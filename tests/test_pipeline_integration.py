@@ -216,6 +216,8 @@ def test_a_restatement_through_the_pipeline_yields_version_2_with_a_diff(demo_ho
     # The same inputs again: nothing new is published (the content hash of the re-run is the same).
     again = run_refresh(home, quarter, approved_by="Kiểm thử viên")
     assert (again.publication["version"], again.publication["status"]) == (1, "published"), again
+    # ... and dbt rebuilt only the two marts the later steps read: no feed's loads changed.
+    assert _last_build(home) == ("changed", [], True)
     target = sorted((home.landing / "dossiers" / quarter).glob("*.csv"))[0]
     frame = pl.read_csv(target, infer_schema=False)
     # The unit's system re-exports its dossiers with every one synchronised to the portal (indicator 1.4).
@@ -226,6 +228,8 @@ def test_a_restatement_through_the_pipeline_yields_version_2_with_a_diff(demo_ho
 
     outcome = run_refresh(home, quarter, approved_by="Kiểm thử viên")
     assert outcome.publication["version"] == 2 and outcome.publication["status"] == "published", outcome
+    # Only the models downstream of the dossiers feed were rebuilt (the civil-service ones were kept).
+    assert _last_build(home) == ("changed", ["dossiers"], True)
     con = _published(home)
     diff_json, new_hash = con.execute(
         "select diff, content_hash from publications where period_label = ? and version = 2", [quarter]).fetchone()
@@ -244,6 +248,20 @@ def test_a_restatement_through_the_pipeline_yields_version_2_with_a_diff(demo_ho
     assert changed[unit]["delta_points"] == pytest.approx(new_total - old_total, abs=1e-6)
     assert diff["changed_inputs"] == [f"dossiers/{quarter}/{target.name}"]
     assert new_hash != hash_v1
+
+
+def _last_build(home) -> tuple[str, list[str], bool]:
+    """(scope, changed feeds, whether stg_staff was left out) of the home's latest successful dbt build."""
+    import duckdb
+
+    con = duckdb.connect(str(home.working_db), read_only=True)
+    try:
+        scope, feeds, excluded = con.execute(
+            "select scope, changed_feeds, excluded_nodes from meta.dbt_builds order by built_at desc limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    return scope, feeds, "stg_staff" in excluded
 
 
 def test_dbt_docs_are_generated_for_offline_reading(demo_home) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from pipelines.dbt import dbt_env, dbt_project, ensure_manifest
+from pipelines.dbt import MANIFEST_PATH, dbt_env, dbt_project, ensure_manifest, plan_build, record_build
 from pipelines.partitions import quarterly_partitions
 from pipelines.periods import quarter_from_partition_key
 from pipelines.quality.dbt_results import from_run_results
@@ -40,22 +40,33 @@ translator = ChamdiemTranslator(settings=DagsterDbtTranslatorSettings(enable_ass
     dagster_dbt_translator=translator,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-    """`dbt build` (seeds, models, tests) for the quarter; test outcomes also go to the gate record."""
+    """`dbt build` for the quarter: the models downstream of feeds whose loads changed since the last
+    successful build (every model the first time, or when the project changed); test outcomes also go to the
+    gate record."""
     period = quarter_from_partition_key(context.partition_key)
     home = warehouse.home
     settings = warehouse.settings
     os.environ.update(dbt_env(home.working_db))
     os.environ["CHAMDIEM_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
     os.environ["CHAMDIEM_DUCKDB_THREADS"] = str(settings.duckdb_threads)
-    dbt_vars = {"period_label": period.label, "period_start": period.start.isoformat(),
-                "period_end": period.end.isoformat()}
-    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False)
+    con = warehouse.connect()
+    try:
+        plan = plan_build(con, json.loads(MANIFEST_PATH.read_text(encoding="utf-8")),
+                          rebuild_all=settings.dbt_rebuild_all)
+    finally:
+        con.close()
+    context.log.info(f"dbt build for {period.label}: {plan.describe()}")
+    # One target folder per home: dbt re-parses only the files that changed since the home's last build.
+    invocation = dbt.cli(["build", *plan.cli_args()], context=context, raise_on_error=False,
+                         target_path=home.dbt_target)
     yield from invocation.stream()
     run_results = invocation.get_artifact("run_results.json")
     results = from_run_results(run_results)
     con = warehouse.connect()
     try:
         record(con, period.label, context.run_id, results)
+        if invocation.is_successful():
+            record_build(con, context.run_id, period.label, plan)
     finally:
         con.close()
     if not invocation.is_successful():
