@@ -244,6 +244,30 @@ def report(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def linearity(results: list[dict[str, Any]]) -> str:
+    """Cost against volume for the linearity points: seconds per stage at 1x, 4x, 16x and the marginal cost
+    per million dossiers between consecutive points (linear cost: the marginal costs agree; the intercept is
+    the fixed cost of a run whatever its size)."""
+    points = sorted((r for r in results if r["scenario"] in ("linear-1", "linear-4", "province")),
+                    key=lambda r: r["rows"]["dossiers"])
+    if len(points) < 2:
+        return ""
+    lines = ["| stage | " + " | ".join(f"{p['rows']['dossiers']:,} dossiers s" for p in points)
+             + " | marginal s per M dossiers (" + ", ".join(f"{a['scenario']}→{b['scenario']}"
+                                                       for a, b in zip(points, points[1:], strict=False)) + ") |",
+             "|---|" + "---|" * len(points) + "---|"]
+    for stage in ("total", *STAGES):
+        def seconds(r: dict[str, Any], stage: str = stage) -> float:
+            return r["refresh"]["wall_seconds"] if stage == "total" else r["refresh"]["stages"][stage]
+        marginal = [
+            (seconds(b) - seconds(a)) / ((b["rows"]["dossiers"] - a["rows"]["dossiers"]) / 1e6)
+            for a, b in zip(points, points[1:], strict=False)
+        ]
+        lines.append(f"| {stage} | " + " | ".join(f"{seconds(p):.1f}" for p in points) + " | "
+                     + ", ".join(f"{m:.1f}" for m in marginal) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=["smoke", "province", "national", "linear"], default="province")
@@ -270,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(bench(name, args.root, peer=peer, incremental=not args.no_incremental))
         print(json.dumps(results[-1], ensure_ascii=False), flush=True)
     print(report(results))
+    if args.scale == "linear":
+        print(linearity(results))
     bad = [(r["scenario"], k, r[k]["differences"]) for r in results for k in ("floor", "peer")
            if k in r and r[k]["differences"]]
     for scenario, what, diffs in bad:
