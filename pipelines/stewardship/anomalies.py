@@ -344,41 +344,88 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
     code = "ratio_jump"
     p = rules.params(code)
     labels = [period.label, *_history_labels(period, rules.history_quarters)]
+    # The metrics of one feed are counted in one pass over its rows (the period and its history quarters).
+    by_feed: dict[str, list[str]] = {}
+    for metric in p.get("metrics") or {}:
+        by_feed.setdefault(JUMP_METRICS[metric]["feed"], []).append(metric)
     findings = []
-    for metric, thresholds in (p.get("metrics") or {}).items():
-        spec = JUMP_METRICS[metric]
-        if not _has(con, spec["feed"]):
+    for feed, metrics in by_feed.items():
+        if not _has(con, feed):
             continue
-        rows = con.execute(
-            f"""
+        rows = _jump_rows(con, period, labels, feed, metrics, p)
+        for metric in metrics:
+            spec = JUMP_METRICS[metric]
+            found = [row for row in rows if row[0] == metric]
+            examples = _jump_examples(con, period, spec, [row[1] for row in found], rules.max_examples)
+            findings += [
+                Finding(period.label, code, rules.severity(code), unit, metric, ratio, hist,
+                        f"The {spec['label']} went from {_pct(hist)} (median of earlier quarters) to "
+                        f"{_pct(ratio)} over {den} rows ({'+' if change >= 0 else ''}{100 * change:.1f} points), "
+                        f"while the median unit changed by {100 * peer:+.1f} points (robust z = {z:.1f}; "
+                        f"{sampling_z:.1f} standard errors of sampling).",
+                        examples.get(unit, []))
+                for _metric, unit, ratio, hist, change, peer, z, sampling_z, den in found
+            ]
+    return findings
+
+
+def _jump_rows(con: duckdb.DuckDBPyConnection, period: Period, labels: list[str], feed: str, metrics: list[str],
+               p: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(metric, unit, ratio, history ratio, change, peer change, z, sampling z, denominator) of the units whose
+    ratio jumped, for the given metrics of one feed."""
+    params: dict[str, Any] = {"period": period.label, "min_history_periods": p.get("min_history_periods", 1),
+                              "min_peers": p.get("min_peers", 8)}
+    counts, unpivot, thresholds = [], [], []
+    for i, metric in enumerate(metrics):
+        spec, limits = JUMP_METRICS[metric], p["metrics"][metric]
+        counts.append(f"count(*) filter (where {spec['population']}) as denominator_{i},\n"
+                      f"                    count(*) filter (where ({spec['population']})"
+                      f" and coalesce({spec['numerator']}, false)) as numerator_{i}")
+        # A unit's period counts as a ratio only if it has rows in the population (as a group of them would).
+        unpivot.append(f"select period_label, unit_code, ${f'metric_{i}'} as metric, denominator_{i} as denominator,"
+                       f" numerator_{i} as numerator from per_unit_wide where denominator_{i} > 0")
+        thresholds.append(f"(${f'metric_{i}'}, ${f'min_denominator_{i}'}, ${f'min_abs_change_{i}'},"
+                          f" ${f'z_threshold_{i}'}, ${f'scale_floor_{i}'}, ${f'min_sampling_z_{i}'})")
+        params |= {f"metric_{i}": metric, f"min_denominator_{i}": limits["min_denominator"],
+                   f"min_abs_change_{i}": limits["min_abs_change"], f"z_threshold_{i}": limits["z_threshold"],
+                   f"scale_floor_{i}": limits["scale_floor"], f"min_sampling_z_{i}": limits["min_sampling_z"]}
+    count_sql = ",\n                    ".join(counts)
+    unpivot_sql = "\n                union all\n                ".join(unpivot)
+    return con.execute(
+        f"""
             with periods as (
                 select * from ({_periods_values(labels)}) as t (period_label, period_start, period_end)
             ),
 
+            thresholds as (
+                select * from (values {', '.join(thresholds)}) as t (
+                    metric, min_denominator, min_abs_change, z_threshold, scale_floor, min_sampling_z)
+            ),
+
             source_rows as (
                 select r.*, periods.period_start, periods.period_end
-                from {_current(spec['feed'])} as r
+                from {_current(feed)} as r
                 join periods on r._period_label = periods.period_label
             ),
 
-            population as (
-                select *, coalesce({spec['numerator']}, false) as in_numerator
-                from source_rows where {spec['population']}
-            ),
-
-            -- Counts only: the example rows are read afterwards for the units found (see _jump_examples).
-            per_unit as (
+            per_unit_wide as (
                 select
                     _period_label as period_label,
                     unit_code,
-                    count(*) as denominator,
-                    count(*) filter (where in_numerator) as numerator
-                from population
+                    {count_sql}
+                from source_rows
                 group by all
             ),
 
+            per_unit as (
+                {unpivot_sql}
+            ),
+
             ratios as (
-                select *, numerator / denominator as ratio from per_unit where denominator >= $min_denominator
+                select per_unit.*, numerator / denominator as ratio
+                from per_unit
+                join thresholds using (metric)
+                where denominator >= min_denominator
             ),
 
             current_ratios as (
@@ -387,23 +434,24 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
 
             history as (
                 select
+                    metric,
                     unit_code,
                     median(ratio) as history_ratio,
                     count(*) as history_periods,
                     sum(numerator) as history_numerator,
                     sum(denominator) as history_denominator
                 from ratios where period_label <> $period
-                group by unit_code
+                group by metric, unit_code
             ),
 
             changes as (
                 select
-                    c.unit_code, c.ratio, c.numerator, c.denominator, h.history_ratio,
+                    c.metric, c.unit_code, c.ratio, c.numerator, c.denominator, h.history_ratio,
                     h.history_periods, h.history_numerator, h.history_denominator,
                     c.ratio - h.history_ratio as change,
                     (c.numerator + h.history_numerator) / (c.denominator + h.history_denominator) as pooled_ratio
                 from current_ratios as c
-                join history as h using (unit_code)
+                join history as h using (metric, unit_code)
                 where h.history_periods >= $min_history_periods
             ),
 
@@ -418,7 +466,9 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
             ),
 
             peers as (
-                select median(change) as peer_change, mad(change) as peer_mad, count(*) as peer_count from tested
+                select metric, median(change) as peer_change, mad(change) as peer_mad, count(*) as peer_count
+                from tested
+                group by metric
             ),
 
             final as (
@@ -426,35 +476,25 @@ def _ratio_jump(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRu
                     t.*,
                     p.peer_change,
                     p.peer_count,
-                    (t.change - p.peer_change) / greatest(1.4826 * p.peer_mad, $scale_floor) as z
+                    (t.change - p.peer_change) / greatest(1.4826 * p.peer_mad, th.scale_floor) as z,
+                    th.min_abs_change,
+                    th.z_threshold,
+                    th.min_sampling_z
                 from tested as t
-                cross join peers as p
+                join peers as p using (metric)
+                join thresholds as th using (metric)
             )
 
-            select unit_code, ratio, history_ratio, change, peer_change, z, sampling_z, denominator
+            select metric, unit_code, ratio, history_ratio, change, peer_change, z, sampling_z, denominator
             from final
             where peer_count >= $min_peers
-              and abs(change) >= $min_abs_change
-              and abs(z) >= $z_threshold
-              and sampling_z >= $min_sampling_z
-            order by unit_code
+              and abs(change) >= min_abs_change
+              and abs(z) >= z_threshold
+              and sampling_z >= min_sampling_z
+            order by metric, unit_code
             """,
-            {"period": period.label, "min_denominator": thresholds["min_denominator"],
-             "min_history_periods": p.get("min_history_periods", 1), "min_peers": p.get("min_peers", 8),
-             "scale_floor": thresholds["scale_floor"], "min_abs_change": thresholds["min_abs_change"],
-             "z_threshold": thresholds["z_threshold"], "min_sampling_z": thresholds["min_sampling_z"]},
-        ).fetchall()
-        examples = _jump_examples(con, period, spec, [row[0] for row in rows], rules.max_examples)
-        findings += [
-            Finding(period.label, code, rules.severity(code), unit, metric, ratio, hist,
-                    f"The {spec['label']} went from {_pct(hist)} (median of earlier quarters) to {_pct(ratio)} "
-                    f"over {den} rows ({'+' if change >= 0 else ''}{100 * change:.1f} points), while the "
-                    f"median unit changed by {100 * peer:+.1f} points (robust z = {z:.1f}; {sampling_z:.1f} "
-                    "standard errors of sampling).",
-                    examples.get(unit, []))
-            for unit, ratio, hist, change, peer, z, sampling_z, den in rows
-        ]
-    return findings
+        params,
+    ).fetchall()
 
 
 def _jump_examples(con: duckdb.DuckDBPyConnection, period: Period, spec: dict[str, str], units: list[str],
