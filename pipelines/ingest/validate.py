@@ -25,6 +25,7 @@ from datetime import datetime
 from pipelines.contracts import Column, FeedContract
 
 CHECKED_TABLE = "_ingest_checked"
+STAGE_TABLE = "_ingest_stage"  # what every reader leaves behind (readers.STAGE_TABLE)
 
 _DAY_FIRST_FORMATS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y/%m/%d"]
 _OTHER_FORMATS = ["%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S.%f"]
@@ -51,6 +52,11 @@ def _q(text: str) -> str:
 
 def _list(items: list[str] | tuple[str, ...]) -> str:
     return "[" + ", ".join(_q(i) for i in items) + "]"
+
+
+def _map(pairs: list[tuple[str, str]], *, quote: bool = True) -> str:
+    """A SQL map literal from text keys to text values (`quote=False`: values are SQL already)."""
+    return "map {" + ", ".join(f"{_q(k)}: {_q(v) if quote else v}" for k, v in pairs) + "}"
 
 
 def _norm(expr: str) -> str:
@@ -102,6 +108,43 @@ def _parse_timestamp(v: str, deadline: bool) -> str:
     return parsed
 
 
+# Common shapes of a timestamp cell with the branch of `_parse_timestamp` that a cell of that shape always
+# takes, and whether the shape is date-only (a deadline then means the end of that day). Every shape holds a
+# '-' or '/' between digits and an ISO shape a ':' or a fixed length, so a cell of the shape is never an Excel
+# serial; the guard rules out 'Z', '+' (and for day-first shapes '-'), so it has no UTC offset either.
+_ISO = "try_cast({v} as timestamp)"
+_ISO_T = "try_cast(replace({v}, 'T', ' ') as timestamp)"
+_DAY_FIRST = "try_strptime({v}, " + _list(_DAY_FIRST_FORMATS) + ")"
+_SHAPES: tuple[tuple[str, str, str, bool], ...] = (
+    # (LIKE pattern, characters the cell must not contain, branch, date only)
+    ("____-__-__ __:__:__", "TZ+/", _ISO, False),
+    ("____-__-__ __:__", "TZ+/", _ISO, False),
+    ("____-__-__", "TZ+/", _ISO, True),
+    ("____-__-__T__:__:__", "Z+/", _ISO_T, False),
+    ("__/__/____ __:__:__", "Z+-", _DAY_FIRST, False),
+    ("__/__/____ __:__", "Z+-", _DAY_FIRST, False),
+    ("__/__/____", "Z+-", _DAY_FIRST, True),
+)
+
+
+def _fast_timestamp(v: str, deadline: bool) -> str:
+    """`_parse_timestamp` with the common shapes tried first.
+
+    A cell of one of `_SHAPES` is parsed by the one branch the full chain would take for it, so where a fast
+    branch yields a value it is the chain's value; `coalesce` evaluates the chain only for the cells every fast
+    branch left NULL (other shapes, serials, offsets, unparseable text), which keeps the chain's several
+    casts, LIKE tests and regular expressions off the bulk of a large file.
+    """
+    fast = []
+    for pattern, banned, branch, date_only in _SHAPES:
+        guard = " and ".join([f"{v} like {_q(pattern)}", *(f"not contains({v}, {_q(ch)})" for ch in banned)])
+        value = branch.format(v=v)
+        if deadline and date_only:
+            value = f"{value} + interval '23:59:59'"
+        fast.append(f"case when {guard} then {value} end")
+    return f"coalesce({', '.join(fast)}, {_parse_timestamp(v, deadline)})"
+
+
 def _parse(col: Column, v: str) -> str:
     """SQL for the typed value of `col` from the cleaned text `v` (NULL when empty or unparseable)."""
     if col.type == "text":
@@ -112,27 +155,30 @@ def _parse(col: Column, v: str) -> str:
             return f"case when regexp_full_match({v}, '\\d{{{w - 1}}}') then '0' || {v} else {v} end"
         return v
     if col.type == "enum":
-        cases = " ".join(f"when {_q(k)} then {_q(val)}" for k, val in sorted(col.enum_lookup().items()))
-        # The cheap lower-casing settles nearly every cell; full normalisation only for the rest.
-        return f"coalesce(case lower({v}) {cases} end, case {_norm(v)} {cases} end)"
+        lookup = _map(sorted(col.enum_lookup().items()))
+        # The cheap lower-casing settles nearly every cell; full normalisation only for the rest. A map
+        # names the cell once, where `case <cell> when ...` would repeat it for every spelling.
+        return f"coalesce(map_extract_value({lookup}, lower({v})), map_extract_value({lookup}, {_norm(v)}))"
     if col.type == "bool":
         empty = "null" if col.required or col.empty_means is None else str(col.empty_means).lower()
+        spellings = _map([(t, "true") for t in TRUE_SPELLINGS] + [(f, "false") for f in FALSE_SPELLINGS], quote=False)
+        # The spellings are lower case, so a cell spelled exactly as one of them reads the same either way;
+        # the exact match settles nearly every cell before any lower-casing or normalisation.
         return (
-            f"case when {v} is null then {empty} else coalesce("
-            f"case lower({v}) {' '.join(f'when {_q(t)} then true' for t in TRUE_SPELLINGS)} "
-            f"{' '.join(f'when {_q(f)} then false' for f in FALSE_SPELLINGS)} end, "
-            f"case {_norm(v)} {' '.join(f'when {_q(t)} then true' for t in TRUE_SPELLINGS)} "
-            f"{' '.join(f'when {_q(f)} then false' for f in FALSE_SPELLINGS)} end) end"
+            f"coalesce(map_extract_value({spellings}, {v}), case when {v} is null then {empty} else coalesce("
+            f"map_extract_value({spellings}, lower({v})), map_extract_value({spellings}, {_norm(v)})) end)"
         )
     if col.type in ("integer", "numeric"):
-        num = _parse_number(v)
+        # Without a comma the cleaning cannot change what the cast reads (it drops only the blanks the cast
+        # skips at either end; a blank inside fails both ways), so such a cell is cast as it is.
+        num = f"coalesce(case when not contains({v}, ',') then try_cast({v} as double) end, {_parse_number(v)})"
         if col.type == "integer":
             return f"case when {num} = floor({num}) then cast({num} as bigint) end"
         return num
     if col.type == "date":
-        return f"cast({_parse_timestamp(v, False)} as date)"
+        return f"cast({_fast_timestamp(v, False)} as date)"
     if col.type == "timestamp":
-        return _parse_timestamp(v, col.deadline)
+        return _fast_timestamp(v, col.deadline)
     raise ValueError(f"unknown column type {col.type!r}")
 
 
@@ -270,8 +316,14 @@ def build_check_sql(
     refs: dict[str, ReferenceSet],
     original_keys: list[str],
 ) -> str:
-    """The query that creates `_ingest_checked` from `_ingest_stage` in one pass over the staged cells;
-    `_original` (the row as delivered, JSON keyed by `original_keys`) is kept for quarantined rows only."""
+    """The query that creates `_ingest_checked` from `_ingest_stage`; `_original` (the row as delivered,
+    JSON keyed by `original_keys`) is kept for quarantined rows only.
+
+    The staged rows are held once in memory (`materialized`): numbering a file's lines keeps its read in one
+    thread, and ending that pipeline there lets the parsing and checking run on every thread. A repeated key
+    is found by grouping the key columns alone, parsed a second time from the staged cells; only the keys
+    seen more than once are joined back, so the wide rows are never partitioned or sorted.
+    """
     cleaned = []
     for col in contract.columns:
         src = mapping.get(col.name)
@@ -282,7 +334,8 @@ def build_check_sql(
         f"{_parse(col, f'v_{col.name}') if col.name in mapping else f'cast(null as {col.duckdb_type})'} as p_{col.name}"
         for col in contract.columns
     ]
-    key = ", ".join(f"p_{k}" for k in contract.primary_key)
+    staged = [f"s{i}" for i in range(len(original_keys))]
+    keys = [f"p_{k}" for k in contract.primary_key]
     key_text = " || ', ' || ".join(f"coalesce(v_{k}, '')" for k in contract.primary_key)
     problems = [
         f"case when _problem is not null then {{'column_name': null, 'reason_code': _problem, 'reason': "
@@ -304,16 +357,33 @@ def build_check_sql(
         )
     )
     pairs = ", ".join(f"{_q(k)}, s{i}" for i, k in enumerate(original_keys))
-    original = f"cast(json_object({pairs}) as varchar) as _original_row" if original_keys else "'{}' as _original_row"
+    original = f"cast(json_object({pairs}) as varchar)" if original_keys else "'{}'"
     nl = ",\n        "
+    key_cleaned = [c for c in cleaned if c.rsplit(" as ", 1)[1] in {f"v_{k}" for k in contract.primary_key}]
+    key_parsed = [p for p in parsed if p.rsplit(" as ", 1)[1] in set(keys)]
     return f"""
 create or replace temp table {CHECKED_TABLE} as
-with stage as (
-    select * from _ingest_stage
+with stage as materialized (
+    select * from {STAGE_TABLE}
+),
+key_cleaned as (
+    select {nl.join(key_cleaned)}
+    from stage
+),
+key_parsed as (
+    select {nl.join(key_parsed)}
+    from key_cleaned
+),
+repeated_keys as (
+    select {", ".join(keys)}, count(*) as _key_count
+    from key_parsed
+    where {" and ".join(f"{k} is not null" for k in keys)}
+    group by {", ".join(keys)}
+    having count(*) > 1
 ),
 cleaned as (
-    select *,
-        {nl.join(cleaned)}
+    select _row_number, _problem,
+        {nl.join([*staged, *cleaned])}
     from stage
 ),
 parsed as (
@@ -322,19 +392,24 @@ parsed as (
     from cleaned
 ),
 keyed as (
-    select *,
-        case when {" and ".join(f"p_{k} is not null" for k in contract.primary_key)}
-             then count(*) over (partition by {key}) end as _key_count
+    select parsed.*, repeated_keys._key_count
     from parsed
+    left join repeated_keys on {" and ".join(f"parsed.{k} = repeated_keys.{k}" for k in keys)}
+),
+checked as (
+    select _row_number,
+        {nl.join([*(f"p_{c.name}" for c in contract.columns), *staged])},
+        list_filter([
+            {nl.join(problems)}
+        ], x -> x is not null) as _problems
+    from keyed
 ),
 final as (
     select _row_number,
         {nl.join(f"p_{c.name}" for c in contract.columns)},
-        list_filter([
-            {nl.join(problems)}
-        ], x -> x is not null) as _problems,
-        {original}
-    from keyed
+        _problems,
+        case when len(_problems) > 0 then {original} end as _original
+    from checked
 )
-select *, case when len(_problems) > 0 then _original_row end as _original from final
+select * from final
 """
