@@ -438,13 +438,19 @@ def _stage_json(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pa
             groups.setdefault(name, []).append(f"s{i}")
     unknown = [i for i in unknown if f"s{i}" not in {s for cols in groups.values() for s in cols}]
     mapping = {name: cols[0] if len(cols) == 1 else f"coalesce({', '.join(cols)})" for name, cols in groups.items()}
-    values = ", ".join(
-        f"case when _problem is null then json_extract_string(j, ?) end as s{i}" for i in range(len(headers))
-    )
+    # One list of paths parses each object once for all its keys (one path per call would parse it per key).
+    values = ", ".join(f"_values[{i + 1}] as s{i}" for i in range(len(headers)))
     con.execute(
-        f"create or replace temp table {STAGE_TABLE} as select _row_number, _problem{', ' if headers else ''}"
-        f"{values} from _ingest_json",
-        [f'$."{h}"' for h in headers],
+        f"""
+        create or replace temp table {STAGE_TABLE} as
+        with extracted as (
+            select _row_number, _problem,
+                case when _problem is null then json_extract_string(j, ?::varchar[]) end as _values
+            from _ingest_json
+        )
+        select _row_number, _problem{", " if headers else ""}{values} from extracted
+        """,
+        [[f'$."{h}"' for h in headers]],
     )
     con.execute("drop table if exists _ingest_json; drop table if exists _ingest_doc")
     return StagedFile(fmt, headers, mapping, _mapping_warnings(contract, headers, unknown) + warnings)
