@@ -9,7 +9,7 @@ import duckdb
 from pipelines.home import Home
 from pipelines.periods import Period
 from pipelines.quality.contract_checks import contract_checks
-from pipelines.quality.gx_checkpoint import prefetch_gx, run_checkpoint
+from pipelines.quality.gx_checkpoint import run_checkpoint
 from pipelines.quality.reconciliation import reconciliation_checks
 from pipelines.quality.results import GateResult, record
 from pipelines.settings import Settings
@@ -42,7 +42,6 @@ def run_contract_gate(con: duckdb.DuckDBPyConnection, home: Home, period: Period
 def run_candidate_gate(con: duckdb.DuckDBPyConnection, home: Home, period: Period, settings: Settings,
                        run_id: str) -> tuple[list[GateResult], Path | None]:
     """Reconciliation and the GX checkpoint on the publication candidate (after scoring)."""
-    prefetch_gx()  # the GX import runs beside the queries below
     rule_version = settings.service_index_rule_version
     results = reconciliation_checks(con, period, rule_version)
     # The findings were computed by the contract gate over the same loads; they are recomputed only when the

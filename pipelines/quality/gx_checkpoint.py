@@ -1,17 +1,15 @@
 """A Great Expectations checkpoint on the publication candidate of one period, with Data Docs.
 
 GX 1.x validates the period's slice through its pandas datasource (its SQL path does not work on DuckDB as
-shipped); the slice is small (one row per unit and indicator). GX is imported lazily: it costs seconds, which
-`prefetch_gx` lets the gate spend while its queries run.
+shipped); the slice is small (one row per unit and indicator). GX is imported lazily: it costs seconds.
+It is imported in the calling thread on purpose: importing it in a background thread while the job imports
+other modules gave half-initialised shared modules (sqlalchemy) in the dbt step.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import shutil
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +21,6 @@ from pipelines.warehouse import relation_exists
 
 # Where the Data Docs of a period go under `reports/<period>/gx` (the layout of a file context's project).
 DOCS_SITE = Path("gx", "uncommitted", "data_docs", "local_site")
-
-_prefetch: threading.Thread | None = None
-_prefetch_lock = threading.Lock()
 
 GROUP_MAXIMA = {"g1_points": "G1", "g2_points": "G2", "g3_points": "G3", "g4_points": "G4", "g4a_points": "G4a",
                 "g4b_points": "G4b", "g5_points": "G5"}
@@ -62,40 +57,17 @@ def _slices(con: duckdb.DuckDBPyConnection, period: Period, rule_version: str) -
     return {"index": index, "points": points, "group_max": group_max, "scale": scale}
 
 
-def prefetch_gx() -> None:
-    """Start importing GX in a background thread, so that `run_checkpoint` finds it loaded. DuckDB releases the
-    GIL while it runs a query, so the gate's queries and the import overlap. Idempotent; a failed import here
-    is raised again, with its traceback, by the import in `run_checkpoint`."""
-    global _prefetch  # noqa: PLW0603 - one import per process
-    with _prefetch_lock:
-        if _prefetch is not None or "great_expectations" in sys.modules:
-            return
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        _prefetch = threading.Thread(target=_import_quietly, name="gx-import", daemon=True)
-        _prefetch.start()
-
-
-def _import_quietly() -> None:
-    try:
-        importlib.import_module("great_expectations")
-    except Exception:  # noqa: BLE001, S110 - run_checkpoint imports again and reports the error
-        pass
-
-
 def run_checkpoint(con: duckdb.DuckDBPyConnection, period: Period, rule_version: str,
                    report_dir: Path) -> tuple[list[GateResult], Path | None]:
     """Validate the period's candidate rows; return one GateResult per expectation and the Data Docs index."""
-    data = _slices(con, period, rule_version)  # while a prefetched GX import may still be running
-
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    if _prefetch is not None:
-        _prefetch.join()
     import great_expectations as gx  # noqa: PLC0415 - lazy: the import takes seconds
     from great_expectations.data_context.types.base import (  # noqa: PLC0415
         DataContextConfig,
         InMemoryStoreBackendDefaults,
     )
 
+    data = _slices(con, period, rule_version)
     project = report_dir / "gx"
     shutil.rmtree(project, ignore_errors=True)
     site = project / DOCS_SITE
