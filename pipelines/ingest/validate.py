@@ -25,6 +25,7 @@ from datetime import datetime
 from pipelines.contracts import Column, FeedContract
 
 CHECKED_TABLE = "_ingest_checked"
+PROBLEM_TYPE = "struct(column_name varchar, reason_code varchar, reason varchar)"
 STAGE_TABLE = "_ingest_stage"  # what every reader leaves behind (readers.STAGE_TABLE)
 
 _DAY_FIRST_FORMATS = ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%Y/%m/%d"]
@@ -142,7 +143,22 @@ def _fast_timestamp(v: str, deadline: bool) -> str:
         if deadline and date_only:
             value = f"{value} + interval '23:59:59'"
         fast.append(f"case when {guard} then {value} end")
-    return f"coalesce({', '.join(fast)}, {_parse_timestamp(v, deadline)})"
+    # An empty cell is NULL whichever way it is read: settle it before trying the shapes one by one.
+    return f"case when {v} is not null then coalesce({', '.join(fast)}, {_parse_timestamp(v, deadline)}) end"
+
+
+def _clean(cell: str) -> str:
+    """`nullif(trim(cell), '')`, skipping the trim where it cannot change the cell.
+
+    `trim` strips spaces and the other Unicode space separators, all of them outside ASCII: a cell of ASCII
+    only (as many bytes as characters) that neither starts nor ends with a space is already trimmed, and is
+    kept as it is instead of being copied.
+    """
+    return (
+        f"case when {cell} = '' then null "
+        f"when strlen({cell}) = length({cell}) and not ({cell} like ' %' or {cell} like '% ') then {cell} "
+        f"else nullif(trim({cell}), '') end"
+    )
 
 
 def _parse(col: Column, v: str) -> str:
@@ -327,7 +343,7 @@ def build_check_sql(
     cleaned = []
     for col in contract.columns:
         src = mapping.get(col.name)
-        expr = "cast(null as varchar)" if src is None else f"nullif(trim({src}), '')"
+        expr = "cast(null as varchar)" if src is None else _clean(src)
         cleaned.append(f"{expr} as v_{col.name}")
     # A column the file does not have is unknown (NULL), even where an empty cell would mean false.
     parsed = [
@@ -338,7 +354,8 @@ def build_check_sql(
     keys = [f"p_{k}" for k in contract.primary_key]
     key_text = " || ', ' || ".join(f"coalesce(v_{k}, '')" for k in contract.primary_key)
     problems = [
-        f"case when _problem is not null then {{'column_name': null, 'reason_code': _problem, 'reason': "
+        f"case when _problem is not null then {{'column_name': cast(null as varchar), 'reason_code': _problem, "
+        f"'reason': "
         f"{_q(source_file + ' row ')} || _row_number || ': ' || case _problem "
         f"when 'truncated_row' then 'the line ends before the last column (truncated)' "
         f"when 'too_many_fields' then 'more fields than the header has columns' "
@@ -358,6 +375,9 @@ def build_check_sql(
     )
     pairs = ", ".join(f"{_q(k)}, s{i}" for i, k in enumerate(original_keys))
     original = f"cast(json_object({pairs}) as varchar)" if original_keys else "'{}'"
+    # Each rule is a column of its own, NULL where the row passes it; the list is built only for the rows
+    # where some rule found a problem, not for every row of the file.
+    found = [f"_problem_{i}" for i in range(len(problems))]
     nl = ",\n        "
     key_cleaned = [c for c in cleaned if c.rsplit(" as ", 1)[1] in {f"v_{k}" for k in contract.primary_key}]
     key_parsed = [p for p in parsed if p.rsplit(" as ", 1)[1] in set(keys)]
@@ -399,17 +419,22 @@ keyed as (
 checked as (
     select _row_number,
         {nl.join([*(f"p_{c.name}" for c in contract.columns), *staged])},
-        list_filter([
-            {nl.join(problems)}
-        ], x -> x is not null) as _problems
+        {nl.join(f"{expr} as _problem_{i}" for i, expr in enumerate(problems))}
     from keyed
+),
+listed as (
+    select *,
+        case when coalesce({", ".join(found)}) is not null
+             then list_filter([{", ".join(found)}], x -> x is not null)
+             else cast([] as {PROBLEM_TYPE}[]) end as _problems
+    from checked
 ),
 final as (
     select _row_number,
         {nl.join(f"p_{c.name}" for c in contract.columns)},
         _problems,
         case when len(_problems) > 0 then {original} end as _original
-    from checked
+    from listed
 )
 select * from final
 """
