@@ -65,9 +65,27 @@ def _norm(expr: str) -> str:
     return f"lower(trim(regexp_replace(nfc_normalize({expr}), '[\\s\\x{{00A0}}]+', ' ', 'g')))"
 
 
-def _parse_number(v: str) -> str:
-    """Decimal comma or point; thousands separators only when both appear (the last one is the decimal)."""
-    s = f"regexp_replace({v}, '[\\s\\x{{00A0}}]', '', 'g')"
+def _without_blanks(v: str) -> str:
+    return f"regexp_replace({v}, '[\\s\\x{{00A0}}]', '', 'g')"
+
+
+def _plain_number(v: str) -> str:
+    """A cell without a comma cast as it is: the blanks `_parse_number` removes first are either at its ends,
+    where the cast skips them too, or inside it, where both fail; so where this is not NULL it is the value
+    `_parse_number` reads."""
+    return f"case when not contains({v}, ',') then try_cast({v} as double) end"
+
+
+def _number_to_clean(v: str) -> str:
+    """The cell without blanks, only where `_plain_number` cannot read it (NULL elsewhere): computed in its
+    own step so that the regular expression runs for those cells only."""
+    return f"case when {_plain_number(v)} is null then {_without_blanks(v)} end"
+
+
+def _parse_number(v: str, cleaned: str | None = None) -> str:
+    """Decimal comma or point; thousands separators only when both appear (the last one is the decimal).
+    `cleaned`: a column holding `v` without blanks already (see `_number_to_clean`)."""
+    s = cleaned or _without_blanks(v)
     return f"""try_cast(case
         when contains({s}, ',') and contains({s}, '.') then
             case when regexp_full_match({s}, '.*,[^.]*') then replace(replace({s}, '.', ''), ',', '.')
@@ -161,8 +179,9 @@ def _clean(cell: str) -> str:
     )
 
 
-def _parse(col: Column, v: str) -> str:
-    """SQL for the typed value of `col` from the cleaned text `v` (NULL when empty or unparseable)."""
+def _parse(col: Column, v: str, number_to_clean: str | None = None) -> str:
+    """SQL for the typed value of `col` from the cleaned text `v` (NULL when empty or unparseable);
+    `number_to_clean`: for a number column, the column holding `_number_to_clean(v)`."""
     if col.type == "text":
         if col.fixed_width:
             w = col.fixed_width
@@ -185,9 +204,7 @@ def _parse(col: Column, v: str) -> str:
             f"map_extract_value({spellings}, lower({v})), map_extract_value({spellings}, {_norm(v)})) end)"
         )
     if col.type in ("integer", "numeric"):
-        # Without a comma the cleaning cannot change what the cast reads (it drops only the blanks the cast
-        # skips at either end; a blank inside fails both ways), so such a cell is cast as it is.
-        num = f"coalesce(case when not contains({v}, ',') then try_cast({v} as double) end, {_parse_number(v)})"
+        num = f"coalesce({_plain_number(v)}, {_parse_number(v, number_to_clean)})"
         if col.type == "integer":
             return f"case when {num} = floor({num}) then cast({num} as bigint) end"
         return num
@@ -345,11 +362,17 @@ def build_check_sql(
         src = mapping.get(col.name)
         expr = "cast(null as varchar)" if src is None else _clean(src)
         cleaned.append(f"{expr} as v_{col.name}")
-    # A column the file does not have is unknown (NULL), even where an empty cell would mean false.
-    parsed = [
-        f"{_parse(col, f'v_{col.name}') if col.name in mapping else f'cast(null as {col.duckdb_type})'} as p_{col.name}"
-        for col in contract.columns
-    ]
+    numbers = [c.name for c in contract.columns if c.name in mapping and c.type in ("integer", "numeric")]
+    prepared = [f"{_number_to_clean(f'v_{name}')} as n_{name}" for name in numbers]
+
+    def typed(col: Column, number_to_clean: str | None) -> str:
+        # A column the file does not have is unknown (NULL), even where an empty cell would mean false.
+        if col.name not in mapping:
+            return f"cast(null as {col.duckdb_type}) as p_{col.name}"
+        return f"{_parse(col, f'v_{col.name}', number_to_clean)} as p_{col.name}"
+
+    parsed = [typed(col, f"n_{col.name}" if col.name in numbers else None) for col in contract.columns]
+    key_parsed = [typed(col, None) for col in contract.columns if col.name in contract.primary_key]
     staged = [f"s{i}" for i in range(len(original_keys))]
     keys = [f"p_{k}" for k in contract.primary_key]
     key_text = " || ', ' || ".join(f"coalesce(v_{k}, '')" for k in contract.primary_key)
@@ -380,7 +403,6 @@ def build_check_sql(
     found = [f"_problem_{i}" for i in range(len(problems))]
     nl = ",\n        "
     key_cleaned = [c for c in cleaned if c.rsplit(" as ", 1)[1] in {f"v_{k}" for k in contract.primary_key}]
-    key_parsed = [p for p in parsed if p.rsplit(" as ", 1)[1] in set(keys)]
     return f"""
 create or replace temp table {CHECKED_TABLE} as
 with stage as materialized (
@@ -406,10 +428,15 @@ cleaned as (
         {nl.join([*staged, *cleaned])}
     from stage
 ),
+prepared as (
+    select *{"," if prepared else ""}
+        {nl.join(prepared)}
+    from cleaned
+),
 parsed as (
     select *,
         {nl.join(parsed)}
-    from cleaned
+    from prepared
 ),
 keyed as (
     select parsed.*, repeated_keys._key_count
