@@ -358,13 +358,14 @@ def _stage_json(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pa
         con.execute(
             """
             create or replace temp table _ingest_json as
-            with lines as (
+            with kept as (
+                -- Blank lines are dropped before the numbering, so the rows are numbered as they are read.
                 select row_number() over () as _row_number, line
                 from read_csv(?, header = false, auto_detect = false, delim = '\x02', quote = '',
                               escape = '', columns = {'line': 'VARCHAR'}, strict_mode = false)
-            ),
-            kept as (select * from lines where trim(coalesce(line, '')) <> '')
-            select row_number() over (order by _row_number) as _row_number,
+                where trim(coalesce(line, '')) <> ''
+            )
+            select _row_number,
                    line as j,
                    case when not json_valid(line) or json_type(line) <> 'OBJECT' then
                        case when _row_number = (select max(_row_number) from kept) then 'truncated_row'
