@@ -70,9 +70,9 @@ def _without_blanks(v: str) -> str:
 
 
 def _plain_number(v: str) -> str:
-    """A cell without a comma cast as it is: the blanks `_parse_number` removes first are either at its ends,
-    where the cast skips them too, or inside it, where both fail; so where this is not NULL it is the value
-    `_parse_number` reads."""
+    """A cell without a comma cast as it is. The blanks `_parse_number` removes first are either at the cell's
+    ends, where the cast skips them too, or inside it, where this cast fails (NULL) and the full reading
+    applies; so where this is not NULL it is the value `_parse_number` reads."""
     return f"case when not contains({v}, ',') then try_cast({v} as double) end"
 
 
@@ -168,9 +168,9 @@ def _fast_timestamp(v: str, deadline: bool) -> str:
 def _clean(cell: str) -> str:
     """`nullif(trim(cell), '')`, skipping the trim where it cannot change the cell.
 
-    `trim` strips spaces and the other Unicode space separators, all of them outside ASCII: a cell of ASCII
-    only (as many bytes as characters) that neither starts nor ends with a space is already trimmed, and is
-    kept as it is instead of being copied.
+    `trim` strips spaces and the other Unicode space separators, which all lie outside ASCII: a cell of
+    ASCII only (as many bytes as characters) that neither starts nor ends with a space is already trimmed,
+    and is kept as it is instead of being copied.
     """
     return (
         f"case when {cell} = '' then null "
@@ -357,11 +357,12 @@ def build_check_sql(
     is found by grouping the key columns alone, parsed a second time from the staged cells; only the keys
     seen more than once are joined back, so the wide rows are never partitioned or sorted.
     """
-    cleaned = []
-    for col in contract.columns:
-        src = mapping.get(col.name)
-        expr = "cast(null as varchar)" if src is None else _clean(src)
-        cleaned.append(f"{expr} as v_{col.name}")
+    cleaned_by_column = {
+        col.name: f"{'cast(null as varchar)' if col.name not in mapping else _clean(mapping[col.name])} as v_{col.name}"
+        for col in contract.columns
+    }
+    cleaned = list(cleaned_by_column.values())
+    key_cleaned = [cleaned_by_column[k] for k in contract.primary_key]
     numbers = [c.name for c in contract.columns if c.name in mapping and c.type in ("integer", "numeric")]
     prepared = [f"{_number_to_clean(f'v_{name}')} as n_{name}" for name in numbers]
 
@@ -402,7 +403,6 @@ def build_check_sql(
     # where some rule found a problem, not for every row of the file.
     found = [f"_problem_{i}" for i in range(len(problems))]
     nl = ",\n        "
-    key_cleaned = [c for c in cleaned if c.rsplit(" as ", 1)[1] in {f"v_{k}" for k in contract.primary_key}]
     return f"""
 create or replace temp table {CHECKED_TABLE} as
 with stage as materialized (
