@@ -204,3 +204,25 @@ def test_every_occurrence_of_a_repeated_key_is_quarantined_and_the_rest_accepted
         "(every occurrence quarantined)"
     )
     assert quarantined[2][3].endswith("'K3' appears 2 times in the file (every occurrence quarantined)")
+
+
+def test_cells_that_broke_a_load_are_quarantined_with_their_reason(con, tmp_path) -> None:
+    """An offset marker without a time (`...TZ`) and `inf`/`nan` or a huge whole-number count used to make
+    the load fail; they are bad cells like any other: the row is quarantined, the rest of the file loads."""
+    rows = [
+        _row("B1", "2026-03-31TZ"),
+        _row("B2", "2026-03-01", count="inf"),
+        _row("B3", "2026-03-01", count="nan"),
+        _row("B4", "2026-03-01", count="1e30"),
+        _row("B5", "2026-03-01", count="2"),
+    ]
+    r, accepted, quarantined = _load(con, tmp_path, rows)
+    assert (r.status, r.rows_read, r.rows_accepted) == ("loaded", 5, 1)
+    assert list(accepted) == ["B5"]
+    assert [(q[0], q[1], q[2]) for q in quarantined] == [
+        (1, "received_at", "invalid_date"),
+        (2, "supplement_count", "not_a_number"),
+        (3, "supplement_count", "not_a_number"),
+        (4, "supplement_count", "not_a_number"),
+    ]
+    assert quarantined[0][3].startswith("dossiers/2026-Q1/hs.csv row 1, column received_at: '2026-03-31TZ' is not")

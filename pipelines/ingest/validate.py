@@ -109,7 +109,7 @@ def _parse_timestamp(v: str, deadline: bool) -> str:
     offset_minutes = (
         f"(case when {offset} = 'Z' then 0 else "
         f"(case when left({offset}, 1) = '-' then -1 else 1 end) * "
-        f"(cast(substr({offset}, 2, 2) as integer) * 60 + cast(right({offset}, 2) as integer)) end)"
+        f"(try_cast(substr({offset}, 2, 2) as integer) * 60 + try_cast(right({offset}, 2) as integer)) end)"
     )
     iso = f"try_cast(replace({v}, 'T', ' ') as timestamp)"
     day_first = f"try_strptime({v}, {_list(_DAY_FIRST_FORMATS)})"
@@ -206,7 +206,8 @@ def _parse(col: Column, v: str, number_to_clean: str | None = None) -> str:
     if col.type in ("integer", "numeric"):
         num = f"coalesce({_plain_number(v)}, {_parse_number(v, number_to_clean)})"
         if col.type == "integer":
-            return f"case when {num} = floor({num}) then cast({num} as bigint) end"
+            # try_cast: inf, nan and numbers beyond bigint are "not a whole number", not a failed load
+            return f"case when {num} = floor({num}) then try_cast({num} as bigint) end"
         return num
     if col.type == "date":
         return f"cast({_fast_timestamp(v, False)} as date)"
