@@ -22,19 +22,40 @@
         inner join delivery_labels as l on r.delivery_period_label = l.delivery_period_label
     ),
 
+    -- Most ids are delivered once: they need no window. Only the ids delivered more than once go through
+    -- the two windows, which otherwise sort every wide row (half the cost of the dossier models).
+    repeated as (
+        select {{ id_column }} from dated group by {{ id_column }} having count(*) > 1
+    ),
+
+    delivered_once as (
+        select
+            d.*,
+            cast(null as date) as next_delivery_period_end
+        from dated as d
+        anti join repeated as r on d.{{ id_column }} = r.{{ id_column }}
+    ),
+
     one_per_delivery as (
-        select *
-        from dated
+        select d.*
+        from dated as d
+        semi join repeated as r on d.{{ id_column }} = r.{{ id_column }}
         qualify row_number() over (
-            partition by {{ id_column }}, delivery_period_end order by loaded_at desc, source_row_number desc
+            partition by d.{{ id_column }}, d.delivery_period_end order by d.loaded_at desc, d.source_row_number desc
         ) = 1
+    ),
+
+    delivered_again as (
+        select
+            *,
+            lead(delivery_period_end) over (partition by {{ id_column }} order by delivery_period_end)
+                as next_delivery_period_end
+        from one_per_delivery
     )
 
-    select
-        *,
-        lead(delivery_period_end) over (partition by {{ id_column }} order by delivery_period_end)
-            as next_delivery_period_end
-    from one_per_delivery
+    select * from delivered_once
+    union all by name
+    select * from delivered_again
 {%- endmacro %}
 
 
