@@ -174,14 +174,24 @@ def _soft_reference_warnings(con: duckdb.DuckDBPyConnection, contract: FeedContr
         ref = col.reference
         if ref is None or not ref.soft:
             continue
+        # The file's codes are the small side: look them up in the delivered rows (one scan of the key column)
+        # instead of hashing every delivered code for each file (tens of millions of dossiers nationally).
         pending = con.execute(
             f"""
-            select count(*) from {CHECKED_TABLE}
-            where len(_problems) = 0 and p_{col.name} is not null and p_{col.name} not in (
-                select r.{ref.column} from raw.{ref.feed} as r
-                join meta.loads as l on l.load_id = r._load_id
+            with named as (
+                select distinct p_{col.name} as code from {CHECKED_TABLE}
+                where len(_problems) = 0 and p_{col.name} is not null
+            ),
+            delivered as (
+                select distinct n.code
+                from named as n
+                inner join raw.{ref.feed} as r on r.{ref.column} = n.code
+                inner join meta.loads as l on l.load_id = r._load_id
                 where l.is_current and l.status = 'loaded'
             )
+            select count(*) from {CHECKED_TABLE}
+            where len(_problems) = 0 and p_{col.name} is not null
+                and p_{col.name} not in (select code from delivered)
             """
         ).fetchone()[0]  # type: ignore[index]
         if pending:
