@@ -270,7 +270,8 @@ def linearity(results: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", choices=["smoke", "province", "national", "linear"], default="province")
+    parser.add_argument("--scale", choices=["smoke", "province", "national", "linear", "linear-1", "linear-4"],
+                        default="province", help="linear: the 1x, 4x and 16x (province) points in one run")
     parser.add_argument("--root", type=Path, default=Path("/tmp"), help="where the benchmark homes go")
     parser.add_argument("--no-peer", action="store_true", help="skip the pandas peer")
     parser.add_argument("--no-incremental", action="store_true", help="skip the late-file re-run")
