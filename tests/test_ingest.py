@@ -9,41 +9,22 @@ from pathlib import Path
 import duckdb
 import pytest
 import xlsxwriter
+from fixtures.ingest_warehouse import LOADED_AT, PROCEDURES, UNITS, reference_warehouse, write_file
 
-from pipelines.ingest import discover_periods, ensure_schema, ingest_file, ingest_landing
+from pipelines.ingest import discover_periods, ingest_file, ingest_landing
 
-LOADED_AT = datetime(2026, 4, 5, 9, 0)
-UNITS = (
-    "unit_code,unit_name,unit_kind,peer_group,parent_unit_code,population,valid_from\n"
-    "25,Tỉnh Phú Thọ,Tỉnh,province,,,1997-01-01\n"
-    "07900,Phường Việt Trì,Phường,commune,25,50000,2025-07-01\n"
-    "7903,Xã Hy Cương,xã,commune,25,12000,01/07/2025\n"
-)
-PROCEDURES = (
-    "procedure_code;procedure_name;unit_code;snapshot_date;online_level;has_fee\n"
-    "1.001;Cấp bản sao;07900;2026-03-31;Toàn trình;có\n"
-    "1.001;Cấp bản sao;07903;2026-03-31;Một phần;không\n"
-)
 DOSSIER_HEADER = (
     "Mã hồ sơ,Mã TTHC,Mã đơn vị,Ngày tiếp nhận,Hạn xử lý,Trạng thái,Kênh nộp,Số lần bổ sung,Lệ phí,Cột lạ\n"
 )
 
 
-def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
-    return path
+_write = write_file
 
 
 @pytest.fixture
 def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     """A warehouse with the units and procedures snapshots of 2026-Q1 loaded."""
-    db = duckdb.connect(str(tmp_path / "w.duckdb"))
-    ensure_schema(db)
-    for feed, text in (("units", UNITS), ("procedures", PROCEDURES)):
-        r = ingest_file(db, feed, "2026-Q1", _write(tmp_path / f"{feed}.csv", text), loaded_at=LOADED_AT)
-        assert (r.status, r.rows_quarantined) == ("loaded", 0), r
-    return db
+    return reference_warehouse(tmp_path)
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, load_id: str) -> list[tuple]:

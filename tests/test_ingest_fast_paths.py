@@ -12,36 +12,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fixtures.ingest_warehouse import LOADED_AT, reference_warehouse, write_file
 
-from pipelines.ingest import ensure_schema, ingest_file
+from pipelines.ingest import ingest_file
 
-LOADED_AT = datetime(2026, 4, 5, 9, 0)
-UNITS = (
-    "unit_code,unit_name,unit_kind,peer_group,parent_unit_code,population,valid_from\n"
-    "25,Tỉnh Phú Thọ,Tỉnh,province,,,1997-01-01\n"
-    "07900,Phường Việt Trì,Phường,commune,25,50000,2025-07-01\n"
-)
-PROCEDURES = (
-    "procedure_code;procedure_name;unit_code;snapshot_date;online_level;has_fee\n"
-    "1.001;Cấp bản sao;07900;2026-03-31;Toàn trình;có\n"
-)
 HEADER = "Mã hồ sơ,Mã TTHC,Mã đơn vị,Ngày tiếp nhận,Hạn xử lý,Trạng thái,Kênh nộp,Số lần bổ sung,Lệ phí,Số hóa\n"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    db = duckdb.connect(str(tmp_path / "w.duckdb"))
-    ensure_schema(db)
-    for feed, text in (("units", UNITS), ("procedures", PROCEDURES)):
-        r = ingest_file(db, feed, "2026-Q1", _write(tmp_path / f"{feed}.csv", text), loaded_at=LOADED_AT)
-        assert (r.status, r.rows_quarantined) == ("loaded", 0), r
-    return db
+    return reference_warehouse(tmp_path)
 
 
 def _row(dossier: str, received: str, due: str = "2026-04-30", count: str = "0", fee: str = "0", flag: str = "") -> str:
@@ -50,7 +30,7 @@ def _row(dossier: str, received: str, due: str = "2026-04-30", count: str = "0",
 
 def _load(con: duckdb.DuckDBPyConnection, tmp_path: Path, rows: list[str], name: str = "hs.csv"):
     r = ingest_file(
-        con, "dossiers", "2026-Q1", _write(tmp_path / name, HEADER + "\n".join(rows) + "\n"), loaded_at=LOADED_AT
+        con, "dossiers", "2026-Q1", write_file(tmp_path / name, HEADER + "\n".join(rows) + "\n"), loaded_at=LOADED_AT
     )
     accepted = dict(
         con.execute(
