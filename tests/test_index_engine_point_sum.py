@@ -190,3 +190,27 @@ def test_766_rank_intervals_are_reproducible_from_the_seed() -> None:
     assert first.replications.equals(again.replications)
     other = run_index(defn, data, seed=defn.uncertainty["seed"] + 1)
     assert not first.replications.equals(other.replications)
+
+
+def test_766_replications_evaluated_in_chunks_give_the_same_intervals(monkeypatch) -> None:
+    """Memory-bounded chunks of replications (one replication per chunk here) change nothing."""
+    from pipelines.index_engine import uncertainty
+
+    defn = load_definition(DEFINITION_766)
+    defn.uncertainty = {**defn.uncertainty, "N": 50}
+    data = _data_766()
+    whole = run_index(defn, data)
+    monkeypatch.setattr(uncertainty, "REPLICATION_CHUNK_BYTES", 1)
+    chunked = run_index(defn, data)
+    assert chunked.replications.equals(whole.replications)
+    assert chunked.rank_intervals.equals(whole.rank_intervals)
+
+
+def test_replication_ranks_are_competition_ranks_with_unranked_units_left_out() -> None:
+    from pipelines.index_engine.uncertainty import competition_ranks
+
+    keys = np.array([[80.10, 78.85, 78.85, np.nan, 75.00],
+                     [70.00, 90.00, 70.00, 60.00, np.nan]])
+    expected = np.array([[1.0, 2.0, 2.0, np.nan, 4.0],
+                         [2.0, 1.0, 2.0, 4.0, np.nan]])
+    assert np.array_equal(competition_ranks(keys), expected, equal_nan=True)
