@@ -14,6 +14,7 @@ import duckdb
 from dagster_dbt import DbtProject
 
 from pipelines.home import DBT_PROJECT_DIR
+from pipelines.ingest.load import current_load_fingerprints
 
 DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
 MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
@@ -113,17 +114,6 @@ def project_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def feed_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Feed -> hash of the ids of its current loads (what `current_rows(feed)` reads)."""
-    rows = con.execute(
-        """
-        select feed, md5(string_agg(load_id, ',' order by load_id))
-        from meta.loads where is_current group by feed
-        """
-    ).fetchall()
-    return dict(rows)
-
-
 @dataclass(frozen=True)
 class BuildPlan:
     """What one `dbt build` covers: everything, or the nodes downstream of the feeds that changed."""
@@ -161,7 +151,7 @@ def plan_build(con: duckdb.DuckDBPyConnection, manifest: dict, *, rebuild_all: b
     """Compare the loads and the project with the last successful build and decide what to rebuild."""
     con.execute(BUILDS_DDL)
     project_hash = project_fingerprint()
-    current = feed_fingerprints(con)
+    current = current_load_fingerprints(con)
 
     def full(reason: str) -> BuildPlan:
         return BuildPlan(True, reason, project_hash, current)

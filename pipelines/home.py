@@ -76,13 +76,14 @@ class Home:
         for path in (self.landing, self.warehouse_dir, self.exports, self.reports, self.dagster_home):
             path.mkdir(parents=True, exist_ok=True)
         dagster_yaml = self.dagster_home / "dagster.yaml"
-        text = dagster_yaml.read_text(encoding="utf-8") if dagster_yaml.exists() else "telemetry:\n  enabled: false\n"
+        original = dagster_yaml.read_text(encoding="utf-8") if dagster_yaml.exists() else None
+        text = original if original is not None else "telemetry:\n  enabled: false\n"
         if "event_log_storage" not in text and "\nstorage:" not in f"\n{text}":
             # Dagster's SQLite event log, kept open between events (see pipelines/dagster_storage.py).
             text += (
                 "event_log_storage:\n  module: pipelines.dagster_storage\n  class: LocalSqliteEventLogStorage\n"
                 f"  config:\n    base_dir: {json.dumps(str(self.dagster_home / 'history' / 'runs'))}\n"
             )
-        if not dagster_yaml.exists() or dagster_yaml.read_text(encoding="utf-8") != text:
+        if text != original:
             dagster_yaml.write_text(text, encoding="utf-8")
         return self

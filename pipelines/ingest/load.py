@@ -167,6 +167,19 @@ def _reference_sets(
     return refs
 
 
+def current_load_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Feed -> digest of the ids of its current loads: what the transforms read of it (a load's rows never
+    change; a re-delivery is a new load). Empty before anything was loaded."""
+    if not con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'loads'"
+    ).fetchone()[0]:  # type: ignore[index]
+        return {}
+    rows = con.execute(
+        "select feed, md5(string_agg(load_id, ',' order by load_id)) from meta.loads where is_current group by feed"
+    ).fetchall()
+    return dict(rows)
+
+
 def _soft_reference_warnings(con: duckdb.DuckDBPyConnection, contract: FeedContract) -> list[str]:
     """Rows naming a dossier not delivered yet are kept; say how many, so nobody is surprised later."""
     out = []

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from pipelines.ingest.load import current_load_fingerprints
 from pipelines.periods import Period, parse_period, previous_quarter
 from pipelines.quality.results import GateResult
 from pipelines.warehouse import relation_exists
@@ -916,16 +917,10 @@ create table if not exists meta.anomaly_findings (
 
 
 def inputs_fingerprint(con: duckdb.DuckDBPyConnection, rules: AnomalyRules) -> str:
-    """A digest of everything the findings are computed from: the rules, the current loads (a load's raw rows
-    never change: a re-delivery is a new load) and the row count of each raw feed."""
-    loads = con.execute(
-        "select coalesce(string_agg(concat_ws(':', load_id, feed, period_label, status), ',' order by load_id),"
-        " '') from meta.loads where is_current").fetchone()[0] if relation_exists(con, "meta.loads") else ""
-    counts = {feed: con.execute(f"select count(*) from raw.{_ident(feed)}").fetchone()[0]
-              for feed in sorted(FEED_IDS) if _has(con, feed)}
+    """A digest of everything the findings are computed from: the rules and the current loads of every feed."""
     settings = {"rule_version": rules.rule_version, "max_examples": rules.max_examples,
                 "history_quarters": rules.history_quarters, "rules": rules.rules}
-    text = json.dumps([settings, loads, counts], sort_keys=True, default=str)
+    text = json.dumps([settings, current_load_fingerprints(con)], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
