@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.errors import OperatorGroup
 from pipelines.home import Home
 
 console = Console()
@@ -25,7 +26,7 @@ def _home(ctx: click.Context) -> Home:
     return ctx.obj["home"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OperatorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", "home_dir", envvar="CHAMDIEM_HOME", default=None, show_default="~/.chamdiem",
               help="Folder holding all state (landing files, warehouses, reports). Env: CHAMDIEM_HOME.")
 @click.pass_context

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-FIRST_QUARTER = "2025-07-01"  # 2025-Q3: the province's two-tier map from 1 July 2025
+from pipelines.periods import FIRST_QUARTER
 
 quarterly_partitions = dg.TimeWindowPartitionsDefinition(
     start=FIRST_QUARTER,

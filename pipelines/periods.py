@@ -6,9 +6,15 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+FIRST_QUARTER = "2025-07-01"  # 2025-Q3: the province's two-tier map from 1 July 2025
+
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _YEAR = re.compile(r"^(\d{4})$")
+
+
+class PeriodError(ValueError):
+    """A period label that cannot be read or refreshed; the message is one line for an operator."""
 
 
 @dataclass(frozen=True, order=True)
@@ -48,7 +54,7 @@ def parse_period(label: str) -> Period:
     if m := _YEAR.match(label):
         year = int(m.group(1))
         return Period(date(year, 1, 1), date(year, 12, 31), "year", label)
-    raise ValueError(f"period {label!r}: expected YYYY-Qn (2026-Q1), YYYY-MM (2026-03) or YYYY (2026)")
+    raise PeriodError(f"period {label!r}: expected YYYY-Qn (2026-Q1), YYYY-MM (2026-03) or YYYY (2026)")
 
 
 def quarter_of(day: date) -> Period:
@@ -77,3 +83,37 @@ def previous_quarter(period: Period) -> Period:
 def labels_for_quarter(period: Period) -> list[str]:
     """Landing period labels a quarterly refresh reads: the quarter, its months, and its year."""
     return [period.label, *(m.label for m in months_of(period)), str(period.start.year)]
+
+
+def today_in_province() -> date:
+    """Today's date in Asia/Ho_Chi_Minh, the province's zone (the partitions use the same zone)."""
+    from datetime import datetime  # noqa: PLC0415
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    return datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+def refreshable_quarters(first_quarter_start: date, today: date) -> list[Period]:
+    """Closed quarters from the first partition up to the last quarter that ended before `today`."""
+    out, quarter = [], quarter_of(first_quarter_start)
+    while quarter.end < today:
+        out.append(quarter)
+        quarter = quarter_of(quarter.end + timedelta(days=1))
+    return out
+
+
+def check_refreshable(label: str, first_quarter_start: date, today: date) -> Period:
+    """The quarter `label` if it can be refreshed today, else a PeriodError naming what can be."""
+    period = parse_period(label)
+    closed = refreshable_quarters(first_quarter_start, today)
+    span = f"{closed[0].label} to {closed[-1].label}" if closed else "none yet"
+    if period.kind != "quarter":
+        raise PeriodError(f"refresh takes a quarter such as {closed[-1].label if closed else '2026-Q1'}, "
+                          f"not {label!r}; quarters that can be refreshed: {span}")
+    if period in closed:
+        return period
+    if period.start <= today <= period.end:
+        raise PeriodError(f"{period.label} is the current quarter (open until {period.end.isoformat()}); "
+                          f"quarters that can be refreshed: {span}")
+    when = "has not started" if period.start > today else "is before the first scored quarter"
+    raise PeriodError(f"{period.label} {when}; quarters that can be refreshed: {span}")

@@ -6,12 +6,12 @@ import contextlib
 import os
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from pipelines.home import Home
-from pipelines.periods import parse_period
+from pipelines.periods import FIRST_QUARTER, check_refreshable, today_in_province
 
 
 @dataclass
@@ -43,9 +43,7 @@ def prepare_environment(home: Home) -> None:
 def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None,
                 accept_warnings_reason: str | None = None, log_level: str = "WARNING") -> RefreshOutcome:
     """Run the quarterly job for one quarter in this process and report what happened."""
-    period = parse_period(period_label)
-    if period.kind != "quarter":
-        raise ValueError(f"refresh takes a quarter such as 2026-Q1, not {period_label!r}")
+    period = check_refreshable(period_label, date.fromisoformat(FIRST_QUARTER), today_in_province())
     prepare_environment(home)
     import dagster as dg  # noqa: PLC0415 - after DAGSTER_HOME is set
 
