@@ -253,6 +253,9 @@ def scenario() -> Scenario:
           max_points=5.0, approved=True)
     s.add("agency_general_criteria", "2026", unit_code="UB", year=Y, criterion="admin_reform", points=5.0,
           max_points=5.0, approved=True)
+    # a local code outside the rubric (administrative reform again, as a form might name it): not counted in G
+    s.add("agency_general_criteria", "2026", unit_code="UA", year=Y, criterion="G5-CCHC-CHUYEN-DOI-SO", points=5.0,
+          max_points=5.0, approved=True)
     due = date(Y, 6, 30)
     for task_id, unit, done, quality, status in (
         ("T1", "UA", due - timedelta(days=3), True, "done"),

@@ -330,7 +330,8 @@ def test_distribution_matches_yearly_rows_dbt(warehouse: duckdb.DuckDBPyConnecti
 def test_agency_ratings_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
     rows = {row[0]: row[1:] for row in warehouse.execute(
         "select unit_code, g_points, tasks_on_time_pct, tasks_quality_pct, dossiers_on_time_pct, satisfaction_pct, "
-        "part2_points, s_points, level, rank_in_peer_group, uses_766 from marts.agency_ratings").fetchall()}
+        "part2_points, s_points, level, rank_in_peer_group, uses_766, g_non_rubric_items "
+        "from marts.agency_ratings").fetchall()}
     # the yearly 766 result of UA, default rule version (real 766 models, or the stand-ins where absent)
     g3, g4, g5, r21 = warehouse.execute(
         "select i.g3_points, i.g4_points, i.g5_points, p.ratio_pct from marts.unit_service_index as i "
@@ -340,6 +341,7 @@ def test_agency_ratings_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
         "and i.is_default_rule_version").fetchone()
     ua, ub = rows["UA"], rows["UB"]
     assert ua[0] == pytest.approx(25 + r.admin_reform_points(g3, g4))  # 5 × 5 declared + 5 × (G3 + G4) / 44
+    assert ua[0] < 30 and ua[10] == 1 and ub[10] == 0  # UA's code outside the rubric adds nothing, is counted
     assert ua[1:3] == (75.0, 50.0)  # T4 late, T3 and T4 without quality, T5 cancelled
     assert ua[3] == pytest.approx(r21) and ua[4] == pytest.approx(100 * g5 / 18)
     part, s = r.agency_score(ua[0], [75.0, 50.0, r21, 100 * g5 / 18])
@@ -350,6 +352,14 @@ def test_agency_ratings_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
     assert ub[6] == 100.0 and ub[7:9] == ("XS", 1) and ua[8] == 2
 
 
+def test_agency_items_outside_rubric_listed_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
+    rows = warehouse.execute(
+        "select unit_code, g_other_points, admin_reform_declared_points, g_non_rubric_items, g_non_rubric_codes "
+        "from intermediate.int_agency_general_points where year = 2026 order by unit_code").fetchall()
+    # codes are read in lower case
+    assert rows == [("UA", 25.0, 4.0, 1, "g5-cchc-chuyen-doi-so"), ("UB", 25.0, 5.0, 0, None)]
+
+
 def test_rule_versions_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
     params = warehouse.execute(
         "select rule_set, rule_version, worked_months_flag_below, quota_rate, deduction_mode, quota_reading "
@@ -357,3 +367,14 @@ def test_rule_versions_dbt(warehouse: duckdb.DuckDBPyConnection) -> None:
     assert params == ("nd335_2025", 2, 3, 20, "linear", "final_tot")
     assert not _yearly(warehouse, "C1")["worked_months_flag"]  # 12 months
     assert _yearly(warehouse, "A1")["worked_months_flag"]  # 1 month < 3
+
+
+def test_demo_agency_criteria_are_rubric_items() -> None:
+    """The demo's agencies declare the rubric's own items, so G is not filled by codes the rating ignores."""
+    import csv
+
+    from pipelines.demo import names
+
+    with (DBT_PROJECT / "seeds" / "rules" / "rule_335_agency_g_rubric.csv").open(encoding="utf-8") as f:
+        items = {row["item_id"] for row in csv.DictReader(f)}
+    assert set(names.AGENCY_CRITERIA) == items

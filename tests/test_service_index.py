@@ -4,7 +4,7 @@ The raw deliveries come from fixtures/scenario_766.py. dbt runs once per module 
 whose rule seeds gain two test-only rule versions (alternative policies), so the default and alternative
 readings are computed side by side:
 - `766-test-alt`: denominator_zero_policy = exclude_and_rescale, round_before_rank = false,
-  feedback_deadline_basis = feed_due_at;
+  feedback_deadline_basis = working_days (the alternative; the default is feed_due_at);
 - `766-test-full`: denominator_zero_policy = full_points.
 """
 
@@ -31,7 +31,7 @@ TEST_VERSIONS = {
     "766-test-alt": {
         "denominator_zero_policy": "exclude_and_rescale",
         "round_before_rank": "false",
-        "feedback_deadline_basis": "feed_due_at",
+        "feedback_deadline_basis": "working_days",
     },
     "766-test-full": {"denominator_zero_policy": "full_points"},
 }
@@ -301,8 +301,17 @@ def test_feedback_deadline_in_working_days_across_tet(warehouse) -> None:
     )
     assert calendar["2026-03-13"] - calendar["2026-02-13"] == 15
     assert calendar["2026-02-17"] == calendar["2026-02-13"]  # Tết days are not working days
-    assert _indicators(warehouse, "P_T1")["5.2"][:2] == (3, 5)
-    assert _indicators(warehouse, "P_T1", version="766-test-alt")["5.2"][:2] == (2, 5)
+    # default (feed_due_at): the source system's deadline per item decides; working_days kept as the alternative
+    assert _indicators(warehouse, "P_T1")["5.2"][:2] == (2, 5)
+    assert _indicators(warehouse, "P_T1", version="766-test-alt")["5.2"][:2] == (3, 5)
+
+
+def test_feedback_deadline_basis_defaults_to_feed_due_at(warehouse) -> None:
+    """Both rule versions read the deadline the source set (it reflects refusal 2, supplement 5, ... days)."""
+    rows = warehouse.execute(
+        "select distinct rule_version, feedback_deadline_basis from intermediate.int_766_rule_periods "
+        "where rule_version in ('766-portal', '766-decision') order by 1").fetchall()
+    assert rows == [("766-decision", "feed_due_at"), ("766-portal", "feed_due_at")]
 
 
 def test_compensatory_saturday_is_a_working_day(warehouse) -> None:

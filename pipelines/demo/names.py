@@ -477,12 +477,13 @@ DIRECTING_KINDS: tuple[str, ...] = (
     "Chỉ đạo giải quyết hồ sơ tồn đọng",
 )
 
+# the item ids of the rubric in force (dbt seed rule_335_agency_g_rubric): codes outside it count nothing
 AGENCY_CRITERIA: tuple[str, ...] = (
-    "G1-QUY-CHE-LAM-VIEC",
-    "G2-DOAN-KET-NOI-BO",
-    "G3-PHONG-CHONG-THAM-NHUNG",
-    "G4-TINH-GON-BIEN-CHE",
-    "G5-CCHC-CHUYEN-DOI-SO",
-    "G6-KHAC-PHUC-HAN-CHE",
+    "working_regulations",
+    "internal_unity",
+    "anti_corruption",
+    "streamlining",
+    "admin_reform",
+    "remedy_weaknesses",
 )
 TASK_SOURCES: tuple[str, ...] = ("UBND tỉnh", "Chủ tịch UBND tỉnh", "Văn phòng UBND tỉnh")

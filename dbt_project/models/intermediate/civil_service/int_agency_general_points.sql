@@ -1,6 +1,9 @@
 {#- Agencies' general criteria per unit and year (spec §5.2): approved points per rubric item (latest delivery
     wins), valid when 0 <= points <= the item's maximum and on its step. The rubric item marked source_766
-    (administrative reform) is kept apart so the rating can replace it by the 766 groups G3 + G4. -#}
+    (administrative reform) is kept apart so the rating can replace it by the 766 groups G3 + G4. Only items of
+    the rubric in force count: an approved code outside it adds nothing (otherwise a local code for
+    administrative reform would be counted once declared and once from the 766 index); such items are counted in
+    g_non_rubric_items and listed by the warning test assert_335_agency_g_items_in_rubric. -#}
 with criteria as (
     select * from {{ ref('stg_agency_general_criteria') }}
 ),
@@ -71,10 +74,16 @@ final as (
     select
         v.year,
         v.unit_code,
-        coalesce(sum(v.points) filter (where v.is_valid_item and v.source_766 is null), 0) as g_other_points,
-        sum(v.points) filter (where v.is_valid_item and v.source_766 is not null) as admin_reform_declared_points,
+        coalesce(
+            sum(v.points) filter (where v.is_rubric_item and v.is_valid_item and v.source_766 is null), 0
+        ) as g_other_points,
+        sum(v.points) filter (
+            where v.is_rubric_item and v.is_valid_item and v.source_766 is not null
+        ) as admin_reform_declared_points,
         any_value(m.admin_reform_max_points) as admin_reform_max_points,
-        count(*) filter (where not v.is_valid_item) as g_invalid_items,
+        count(*) filter (where v.is_rubric_item and not v.is_valid_item) as g_invalid_items,
+        count(*) filter (where not v.is_rubric_item) as g_non_rubric_items,
+        string_agg(v.criterion, ', ' order by v.criterion) filter (where not v.is_rubric_item) as g_non_rubric_codes,
         any_value(v.g_max_points) as g_max_points
     from validated as v
     left join rubric_766_max as m on m.year = v.year

@@ -77,6 +77,7 @@ joined as (
         gp.g_other_points,
         gp.admin_reform_declared_points,
         gp.admin_reform_max_points,
+        coalesce(gp.g_non_rubric_items, 0) as g_non_rubric_items,
         w.w_tasks_on_time,
         w.w_tasks_quality,
         w.w_dossiers_on_time,
@@ -164,6 +165,7 @@ final as (
         level,
         rank_in_peer_group,
         uses_766,
+        g_non_rubric_items,
         rule_set,
         engine_version
     from leveled
