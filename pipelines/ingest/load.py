@@ -260,8 +260,10 @@ def ingest_file(
 ) -> LoadResult:
     """Load one delivered file as one load of `feed` for `period_label`.
 
-    The same file (same feed, period, file name and hash as the latest load of that name) is skipped. A new
-    hash is a new load that supersedes the earlier one (whose rows stay in `raw`). A file that cannot be read
+    The same file (same feed, period, file name and hash as the latest load of that name) is skipped. Any
+    other file is a new load that supersedes the earlier loads of the feed and period, whatever their file
+    names (their rows stay in `raw`); a supplementary delivery (`is_supplement`) supersedes only an earlier
+    load of its own name. A file that cannot be read
     at all is recorded as rejected in `meta.loads`; nothing is raised for bad data.
     """
     contract = load_contract(feed)
@@ -306,13 +308,7 @@ def ingest_file(
         if result.rows_read == 0:
             result.warnings.append("no data rows below the header")
         _record(con, result, path.name, fmt, loaded_at)
-        con.execute(
-            """
-            update meta.loads set status = 'superseded', is_current = false
-            where feed = ? and period_label = ? and file_name = ? and load_id <> ? and status = 'loaded'
-            """,
-            [feed, period_label, path.name, result.load_id],
-        )
+        _supersede_earlier(con, feed, period_label, path.name, result.load_id)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -320,6 +316,31 @@ def ingest_file(
     finally:
         _drop_scratch(con, contract)
     return result
+
+
+SUPPLEMENT_MARKERS = (".supplement", ".bo-sung", ".bosung")
+"""A file whose name before its suffix ends with one of these (`ho_so_2026-Q1.supplement.csv`) is a
+supplementary delivery: it adds rows to the current delivery of its feed and period instead of replacing it."""
+
+
+def is_supplement(file_name: str) -> bool:
+    """Whether `file_name` declares a supplementary delivery (see `SUPPLEMENT_MARKERS`)."""
+    return Path(file_name).stem.lower().endswith(SUPPLEMENT_MARKERS)
+
+
+def _supersede_earlier(
+    con: duckdb.DuckDBPyConnection, feed: str, period_label: str, file_name: str, load_id: str
+) -> None:
+    """A delivery replaces the earlier one of the same feed and period whatever its file name (with the
+    supplements delivered on top of it); a supplement replaces only an earlier version of itself."""
+    same_name_only = "and file_name = ?" if is_supplement(file_name) else ""
+    con.execute(
+        f"""
+        update meta.loads set status = 'superseded', is_current = false
+        where feed = ? and period_label = ? {same_name_only} and load_id <> ? and status = 'loaded'
+        """,
+        [feed, period_label, *([file_name] if same_name_only else []), load_id],
+    )
 
 
 def _drop_scratch(con: duckdb.DuckDBPyConnection, contract: FeedContract) -> None:
@@ -427,6 +448,8 @@ def ingest_landing(
             feed_labels = [lb for lb in labels if lb in present.get(feed, [])]
         for label in feed_labels:
             folder = Path(landing_root) / feed / label
-            for path in sorted(p for p in folder.iterdir() if _is_delivery(p)):
+            # In delivery order (the newest last), so that the latest full delivery is the one left current.
+            files = [p for p in folder.iterdir() if _is_delivery(p)]
+            for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name)):
                 results.append(ingest_file(con, feed, label, path))
     return results
