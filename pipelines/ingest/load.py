@@ -52,6 +52,11 @@ create table if not exists raw.quarantine (
     original_row VARCHAR
 )
 """
+# Every reason of a quarantined row: `column_name`/`reason_code` are its first, these all of them.
+QUARANTINE_ADDITIONS = (
+    "alter table raw.quarantine add column if not exists reason_codes VARCHAR[]",
+    "alter table raw.quarantine add column if not exists column_names VARCHAR[]",
+)
 
 
 @dataclass
@@ -77,6 +82,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute(LOADS_DDL)
     con.execute(QUARANTINE_DDL)
+    for statement in QUARANTINE_ADDITIONS:
+        con.execute(statement)
     for contract in all_contracts().values():
         con.execute(contract.raw_ddl())
 
@@ -301,7 +308,15 @@ def ingest_file(
         result.warnings.extend(staged.warnings)
         refs = _reference_sets(con, contract, period_label, result.warnings)
         con.execute(
-            build_check_sql(contract, staged.mapping, source_file, loaded_at, refs, original_keys(staged.headers))
+            build_check_sql(
+                contract,
+                staged.mapping,
+                source_file,
+                loaded_at,
+                refs,
+                original_keys(staged.headers),
+                raw_line=staged.raw_line,
+            )
         )
         _write_rows(con, contract, result, loaded_at)
         result.warnings.extend(_soft_reference_warnings(con, contract))
@@ -388,9 +403,11 @@ def _write_rows(
     )
     con.execute(
         f"""
-        insert into raw.quarantine
+        insert into raw.quarantine (load_id, feed, period_label, source_file, row_number, column_name, reason_code,
+                                    reason, original_row, reason_codes, column_names)
         select ?, ?, ?, ?, _row_number, _problems[1].column_name, _problems[1].reason_code,
-               array_to_string(list_transform(_problems, x -> x.reason), '; '), _original
+               array_to_string(list_transform(_problems, x -> x.reason), '; '), _original,
+               list_transform(_problems, x -> x.reason_code), list_transform(_problems, x -> x.column_name)
         from {CHECKED_TABLE}
         where len(_problems) > 0
         """,
