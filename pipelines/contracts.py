@@ -10,7 +10,7 @@ numeric/date minimums (`logicalTypeOptions`); what it has no field for is carrie
 * on a property: `aliases` (headers the source systems print, e.g. `Mã hồ sơ`), `enumValues` (canonical value
   with its Vietnamese labels), `fixedWidth` (a numeric code that lost its leading zeros is padded back),
   `allowedValues`, `deadline` (a date alone means the end of that day), `notInFuture`, `references`
-  (`{feed, column, soft}`), `notBefore` (`{column, strict, reasonCode}`), `periodStartOf` and `emptyMeans`
+  (`{feed, column, soft, reasonCode}`), `notBefore` (`{column, strict, reasonCode}`), `periodStartOf` and `emptyMeans`
   (what an empty optional boolean means).
 """
 
@@ -93,6 +93,7 @@ class Reference:
     feed: str
     column: str
     soft: bool = False
+    reason_code: str = "unknown_reference"  # the quarantine code of a value not found
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,17 @@ _TYPE_BY_ODCS = {
 }
 
 
+def _reference(name: str, ref: dict[str, Any]) -> Reference:
+    """A `references` block; without `reasonCode` a unit, parent unit or procedure not found gets its own code
+    (`unknown_unit`, `unknown_parent`, `unknown_procedure`), anything else `unknown_reference`."""
+    default = "unknown_reference"
+    if ref["feed"] == "units":
+        default = "unknown_parent" if name.startswith("parent") else "unknown_unit"
+    elif ref["feed"] == "procedures":
+        default = "unknown_procedure"
+    return Reference(ref["feed"], ref["column"], bool(ref.get("soft", False)), str(ref.get("reasonCode", default)))
+
+
 def _column(feed: str, prop: dict[str, Any]) -> Column:
     name = prop["name"]
     custom = _custom(prop.get("customProperties"))
@@ -251,7 +263,7 @@ def _column(feed: str, prop: dict[str, Any]) -> Column:
         min_date=min_date,
         deadline=bool(custom.get("deadline", False)),
         not_in_future=bool(custom.get("notInFuture", False)),
-        reference=Reference(ref["feed"], ref["column"], bool(ref.get("soft", False))) if ref else None,
+        reference=_reference(name, ref) if ref else None,
         not_before=NotBefore(nb["column"], bool(nb.get("strict", False)), nb["reasonCode"]) if nb else None,
         period_start_of=custom.get("periodStartOf"),
         empty_means=custom["emptyMeans"] if "emptyMeans" in custom else None,

@@ -54,7 +54,7 @@ def test_bad_rows_are_quarantined_with_exact_reasons(con, tmp_path) -> None:
     assert (r.status, r.rows_read, r.rows_accepted, r.rows_quarantined) == ("loaded", 12, 2, 10)
     assert r.warnings == ["unknown column 'Cột lạ' ignored (not in the dossiers contract)"]
     assert _quarantine(con, r.load_id) == [
-        (3, "unit_code", "unknown_reference"),
+        (3, "unit_code", "unknown_unit"),
         (4, "due_at", "due_before_received"),
         (5, "supplement_count", "negative_number"),
         (6, "received_at", "invalid_date"),

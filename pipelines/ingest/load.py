@@ -52,6 +52,11 @@ create table if not exists raw.quarantine (
     original_row VARCHAR
 )
 """
+# Every reason of a quarantined row: `column_name`/`reason_code` are its first, these all of them.
+QUARANTINE_ADDITIONS = (
+    "alter table raw.quarantine add column if not exists reason_codes VARCHAR[]",
+    "alter table raw.quarantine add column if not exists column_names VARCHAR[]",
+)
 
 
 @dataclass
@@ -77,6 +82,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute(LOADS_DDL)
     con.execute(QUARANTINE_DDL)
+    for statement in QUARANTINE_ADDITIONS:
+        con.execute(statement)
     for contract in all_contracts().values():
         con.execute(contract.raw_ddl())
 
@@ -260,8 +267,10 @@ def ingest_file(
 ) -> LoadResult:
     """Load one delivered file as one load of `feed` for `period_label`.
 
-    The same file (same feed, period, file name and hash as the latest load of that name) is skipped. A new
-    hash is a new load that supersedes the earlier one (whose rows stay in `raw`). A file that cannot be read
+    The same file (same feed, period, file name and hash as the latest load of that name) is skipped. Any
+    other file is a new load that supersedes the earlier loads of the feed and period, whatever their file
+    names (their rows stay in `raw`); a supplementary delivery (`is_supplement`) supersedes only an earlier
+    load of its own name. A file that cannot be read
     at all is recorded as rejected in `meta.loads`; nothing is raised for bad data.
     """
     contract = load_contract(feed)
@@ -299,20 +308,22 @@ def ingest_file(
         result.warnings.extend(staged.warnings)
         refs = _reference_sets(con, contract, period_label, result.warnings)
         con.execute(
-            build_check_sql(contract, staged.mapping, source_file, loaded_at, refs, original_keys(staged.headers))
+            build_check_sql(
+                contract,
+                staged.mapping,
+                source_file,
+                loaded_at,
+                refs,
+                original_keys(staged.headers),
+                raw_line=staged.raw_line,
+            )
         )
         _write_rows(con, contract, result, loaded_at)
         result.warnings.extend(_soft_reference_warnings(con, contract))
         if result.rows_read == 0:
             result.warnings.append("no data rows below the header")
         _record(con, result, path.name, fmt, loaded_at)
-        con.execute(
-            """
-            update meta.loads set status = 'superseded', is_current = false
-            where feed = ? and period_label = ? and file_name = ? and load_id <> ? and status = 'loaded'
-            """,
-            [feed, period_label, path.name, result.load_id],
-        )
+        _supersede_earlier(con, feed, period_label, path.name, result.load_id)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -320,6 +331,31 @@ def ingest_file(
     finally:
         _drop_scratch(con, contract)
     return result
+
+
+SUPPLEMENT_MARKERS = (".supplement", ".bo-sung", ".bosung")
+"""A file whose name before its suffix ends with one of these (`ho_so_2026-Q1.supplement.csv`) is a
+supplementary delivery: it adds rows to the current delivery of its feed and period instead of replacing it."""
+
+
+def is_supplement(file_name: str) -> bool:
+    """Whether `file_name` declares a supplementary delivery (see `SUPPLEMENT_MARKERS`)."""
+    return Path(file_name).stem.lower().endswith(SUPPLEMENT_MARKERS)
+
+
+def _supersede_earlier(
+    con: duckdb.DuckDBPyConnection, feed: str, period_label: str, file_name: str, load_id: str
+) -> None:
+    """A delivery replaces the earlier one of the same feed and period whatever its file name (with the
+    supplements delivered on top of it); a supplement replaces only an earlier version of itself."""
+    same_name_only = "and file_name = ?" if is_supplement(file_name) else ""
+    con.execute(
+        f"""
+        update meta.loads set status = 'superseded', is_current = false
+        where feed = ? and period_label = ? {same_name_only} and load_id <> ? and status = 'loaded'
+        """,
+        [feed, period_label, *([file_name] if same_name_only else []), load_id],
+    )
 
 
 def _drop_scratch(con: duckdb.DuckDBPyConnection, contract: FeedContract) -> None:
@@ -367,9 +403,11 @@ def _write_rows(
     )
     con.execute(
         f"""
-        insert into raw.quarantine
+        insert into raw.quarantine (load_id, feed, period_label, source_file, row_number, column_name, reason_code,
+                                    reason, original_row, reason_codes, column_names)
         select ?, ?, ?, ?, _row_number, _problems[1].column_name, _problems[1].reason_code,
-               array_to_string(list_transform(_problems, x -> x.reason), '; '), _original
+               array_to_string(list_transform(_problems, x -> x.reason), '; '), _original,
+               list_transform(_problems, x -> x.reason_code), list_transform(_problems, x -> x.column_name)
         from {CHECKED_TABLE}
         where len(_problems) > 0
         """,
@@ -427,6 +465,8 @@ def ingest_landing(
             feed_labels = [lb for lb in labels if lb in present.get(feed, [])]
         for label in feed_labels:
             folder = Path(landing_root) / feed / label
-            for path in sorted(p for p in folder.iterdir() if _is_delivery(p)):
+            # In delivery order (the newest last), so that the latest full delivery is the one left current.
+            files = [p for p in folder.iterdir() if _is_delivery(p)]
+            for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name)):
                 results.append(ingest_file(con, feed, label, path))
     return results

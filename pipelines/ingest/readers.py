@@ -49,6 +49,7 @@ class StagedFile:
     headers: list[str]  # source header of s0, s1, ...
     mapping: dict[str, str]  # canonical column -> SQL over the staging columns (`s3`, `coalesce(s0, s6)`)
     warnings: list[str] = field(default_factory=list)
+    raw_line: bool = False  # the stage has `_line`: a malformed line's text as delivered
 
 
 def file_format_of(path: Path) -> str:
@@ -367,6 +368,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pa
             )
             select _row_number,
                    line as j,
+                   case when not json_valid(line) then line when json_type(line) <> 'OBJECT' then line end as _line,
                    case when not json_valid(line) or json_type(line) <> 'OBJECT' then
                        case when _row_number = (select max(_row_number) from kept) then 'truncated_row'
                             else 'invalid_json' end
@@ -407,6 +409,7 @@ def _stage_json(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pa
             create or replace temp table _ingest_json as
             with items as (select unnest(from_json({rows_expr}, '["json"]')) as j from _ingest_doc)
             select row_number() over () as _row_number, j::varchar as j,
+                   case when json_type(j) <> 'OBJECT' then j::varchar end as _line,
                    case when json_type(j) <> 'OBJECT' then 'invalid_json' end as _problem
             from items
             """
@@ -445,16 +448,16 @@ def _stage_json(con: duckdb.DuckDBPyConnection, contract: FeedContract, path: Pa
         f"""
         create or replace temp table {STAGE_TABLE} as
         with extracted as (
-            select _row_number, _problem,
+            select _row_number, _problem, _line,
                 case when _problem is null then json_extract_string(j, ?::varchar[]) end as _values
             from _ingest_json
         )
-        select _row_number, _problem{", " if headers else ""}{values} from extracted
+        select _row_number, _problem, _line{", " if headers else ""}{values} from extracted
         """,
         [[f'$."{h}"' for h in headers]],
     )
     con.execute("drop table if exists _ingest_json; drop table if exists _ingest_doc")
-    return StagedFile(fmt, headers, mapping, _mapping_warnings(contract, headers, unknown) + warnings)
+    return StagedFile(fmt, headers, mapping, _mapping_warnings(contract, headers, unknown) + warnings, raw_line=True)
 
 
 def _is_json_object(con: duckdb.DuckDBPyConnection, line: bytes) -> bool:

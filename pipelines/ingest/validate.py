@@ -14,7 +14,11 @@ columns in contract order, then the key), empty for a row that is accepted. Reas
 | due_before_received, finished_before_received, ... | a date earlier than the one it must follow |
 | invalid_period_start | `period_start` is not the first day of its month or quarter |
 | duplicate_id | the key appears more than once in the file (every occurrence) |
-| unknown_reference | a code not found in the reference snapshot that applies |
+| unknown_unit, unknown_parent, unknown_procedure | a unit, parent unit or procedure code not found in the
+  reference snapshot that applies (`unknown_reference` for other references; a contract may name the code) |
+
+A row keeps every problem it has. A cell left empty because its line ended early (a truncated row, a broken
+JSON line) is part of that one problem, not a `missing_required` of its own.
 """
 
 from __future__ import annotations
@@ -234,13 +238,23 @@ def _number_text(value: float) -> str:
 
 
 def _column_problems(
-    col: Column, contract: FeedContract, source: str, loaded_at: datetime, refs: dict[str, ReferenceSet]
+    col: Column,
+    contract: FeedContract,
+    source: str,
+    loaded_at: datetime,
+    refs: dict[str, ReferenceSet],
+    raw_cell: str | None = None,
 ) -> list[str]:
+    """`raw_cell`: the staged cell of the column (NULL where the line ended before it)."""
     v, p = f"v_{col.name}", f"p_{col.name}"
     out = []
     if col.required:
+        # An empty cell of a malformed row past its end is that row's problem, already reported.
+        missing = f"{v} is null"
+        if raw_cell is not None:
+            missing += f" and not (_problem is not null and {raw_cell} is null)"
         out.append(
-            _problem(col.name, "missing_required", f"{v} is null", _msg(source, col.name, None, "is empty (required)"))
+            _problem(col.name, "missing_required", missing, _msg(source, col.name, None, "is empty (required)"))
         )
     unparsed = f"{v} is not null and {p} is null"
     if col.type in ("date", "timestamp"):
@@ -334,7 +348,7 @@ def _column_problems(
         out.append(
             _problem(
                 col.name,
-                "unknown_reference",
+                col.reference.reason_code,
                 f"{p} is not null and {p} not in (select code from {relation})",
                 _msg(source, col.name, v, f"is not a known {col.reference.feed}.{col.reference.column}"),
             )
@@ -349,9 +363,11 @@ def build_check_sql(
     loaded_at: datetime,
     refs: dict[str, ReferenceSet],
     original_keys: list[str],
+    raw_line: bool = False,
 ) -> str:
     """The query that creates `_ingest_checked` from `_ingest_stage`; `_original` (the row as delivered,
-    JSON keyed by `original_keys`) is kept for quarantined rows only.
+    JSON keyed by `original_keys`) is kept for quarantined rows only; `raw_line`: the stage has `_line`, the
+    line as delivered where it could not be read into cells (a broken JSON line), kept verbatim instead.
 
     The staged rows are held once in memory (`materialized`): numbering a file's lines keeps its read in one
     thread, and ending that pipeline there lets the parsing and checking run on every thread. A repeated key
@@ -387,7 +403,7 @@ def build_check_sql(
         f"else 'not a valid JSON object' end}} end"
     ]
     for col in contract.columns:
-        problems += _column_problems(col, contract, source_file, loaded_at, refs)
+        problems += _column_problems(col, contract, source_file, loaded_at, refs, mapping.get(col.name))
     key_name = ", ".join(contract.primary_key)
     problems.append(
         _problem(
@@ -400,6 +416,8 @@ def build_check_sql(
     )
     pairs = ", ".join(f"{_q(k)}, s{i}" for i, k in enumerate(original_keys))
     original = f"cast(json_object({pairs}) as varchar)" if original_keys else "'{}'"
+    if raw_line:
+        original = f"coalesce(_line, {original})"
     # Each rule is a column of its own, NULL where the row passes it; the list is built only for the rows
     # where some rule found a problem, not for every row of the file.
     found = [f"_problem_{i}" for i in range(len(problems))]
@@ -425,7 +443,7 @@ repeated_keys as (
     having count(*) > 1
 ),
 cleaned as (
-    select _row_number, _problem,
+    select _row_number, _problem,{" _line," if raw_line else ""}
         {nl.join([*staged, *cleaned])}
     from stage
 ),
@@ -445,7 +463,7 @@ keyed as (
     left join repeated_keys on {" and ".join(f"parsed.{k} = repeated_keys.{k}" for k in keys)}
 ),
 checked as (
-    select _row_number,
+    select _row_number,{" _line," if raw_line else ""}
         {nl.join([*(f"p_{c.name}" for c in contract.columns), *staged])},
         {nl.join(f"{expr} as _problem_{i}" for i, expr in enumerate(problems))}
     from keyed
