@@ -106,6 +106,7 @@ select
     nullif(trim(dossier_id), '') as dossier_id,
     cast(received_at as timestamp) as received_at,
     cast(nullif(handled_at, '') as timestamp) as handled_at,
+    cast(nullif(due_at, '') as timestamp) as due_at,
     coalesce(cast(cast(likes as double) as bigint), 0) as likes,
     coalesce(cast(cast(dislikes as double) as bigint), 0) as dislikes,
     flag(is_repeat) as is_repeat,
@@ -314,7 +315,7 @@ left join activity as a
     on p.period_label = a.period_label and p.unit_code = a.unit_code and p.procedure_code = a.procedure_code
 group by all;
 
--- 5.2 / 5.3: working-day numbers from a running count over the calendar
+-- 5.2 / 5.3: judged against the feed's due_at (working-day numbers kept for the alternative basis)
 create or replace temp table feedback_counts as
 with days as (
     select cast(d as date) as calendar_date
@@ -344,14 +345,13 @@ judged as (
         f.unit_code,
         cast(f.received_at as date) >= q.period_start as received,
         f.dislikes > f.likes or f.is_repeat as unhappy,
-        case when f.handled_at <= q.period_end_ts then hd.wdn else pe.wdn end <= rd.wdn + 15 as on_time
+        -- 5.2 on the feed's own deadline (rule_766_param feedback_deadline_basis = feed_due_at)
+        case when f.handled_at <= q.period_end_ts then f.handled_at <= f.due_at
+            else f.due_at >= q.period_end_ts end as on_time
     from states as f
     inner join quarters as q
         on f.delivery_end <= q.period_end and coalesce(f.next_end, date '9999-12-31') > q.period_end
         and cast(f.received_at as date) <= q.period_end
-    left join calendar as rd on cast(f.received_at as date) = rd.calendar_date
-    left join calendar as hd on cast(f.handled_at as date) = hd.calendar_date
-    left join calendar as pe on q.period_end = pe.calendar_date
     where cast(f.received_at as date) >= q.period_start or f.handled_at is null
         or cast(f.handled_at as date) >= q.period_start
 )

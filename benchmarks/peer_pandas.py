@@ -22,7 +22,6 @@ from pipelines.demo.service import DOSSIER_COLUMNS
 
 RULE_VERSION = "766-portal"
 TRUE_TEXT = {"x", "có", "true", "1"}
-FEEDBACK_LIMIT_WORKING_DAYS = 15
 LATE_AFTER_SUPPLEMENT_REQUESTS = 2
 
 
@@ -112,7 +111,7 @@ def read_landing(root: Path) -> dict[str, pd.DataFrame]:
     dossiers["ended_at"] = dossiers["finished_at"].fillna(dossiers["returned_at"])
     dossiers["is_online"] = dossiers["channel"].isin(["Trực tuyến", "online"])
     feedback = read_feedback_sheets(root).to_pandas()
-    for col in ("received_at", "handled_at"):
+    for col in ("received_at", "due_at", "handled_at"):
         feedback[col] = pd.to_datetime(feedback[col])
     for col in ("likes", "dislikes"):
         feedback[col] = pd.to_numeric(feedback[col]).fillna(0)
@@ -213,8 +212,8 @@ def _quarter_counts(feeds: dict[str, pd.DataFrame], q: Any, wdn: pd.Series) -> p
     # feedback: working-day numbers of receipt, handling (or the quarter's end)
     f = f[(f["received_at"] >= start) | f["handled_at"].isna() | (f["handled_at"].dt.normalize() >= start)]
     handled = f["handled_at"].notna() & (f["handled_at"] <= end_ts)
-    judged_day = f["handled_at"].dt.normalize().where(handled, end)
-    f_on_time = judged_day.map(wdn) <= f["received_at"].dt.normalize().map(wdn) + FEEDBACK_LIMIT_WORKING_DAYS
+    # 5.2 on the feed's own deadline (rule_766_param feedback_deadline_basis = feed_due_at)
+    f_on_time = (f["handled_at"] <= f["due_at"]).where(handled, f["due_at"] >= end_ts).fillna(False).astype(bool)
     f_received = f["received_at"] >= start
     fflags = pd.DataFrame({
         "unit_code": f["unit_code"],

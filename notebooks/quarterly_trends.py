@@ -1,6 +1,6 @@
 """Quarterly trends: each peer group's median and spread over the quarters, and who moved most.
 
-Reads only the published file (`CHAMDIEM_PUBLISHED_DB`, default ~/.chamdiem/warehouse/published.duckdb) and
+Reads only the published file of the home (`CHAMDIEM_HOME`, or `CHAMDIEM_PUBLISHED_DB` for another file) and
 saves its charts as PNG files in `CHAMDIEM_NOTEBOOK_OUT` (default: a new temporary folder).
 Open with `marimo edit notebooks/quarterly_trends.py`; run headless with `python notebooks/quarterly_trends.py`.
 """

@@ -1,6 +1,6 @@
 """Rankings overview: every peer group's ranking in a quarter, and how its totals are spread.
 
-Reads only the published file (`CHAMDIEM_PUBLISHED_DB`, default ~/.chamdiem/warehouse/published.duckdb) and
+Reads only the published file of the home (`CHAMDIEM_HOME`, or `CHAMDIEM_PUBLISHED_DB` for another file) and
 saves its charts as PNG files in `CHAMDIEM_NOTEBOOK_OUT` (default: a new temporary folder).
 Open with `marimo edit notebooks/rankings_overview.py`; run headless with `python notebooks/rankings_overview.py`.
 """

@@ -1,6 +1,6 @@
 """Unit drill-down: one unit's groups against its peer group's median, where it loses points, and its trend.
 
-Reads only the published file (`CHAMDIEM_PUBLISHED_DB`, default ~/.chamdiem/warehouse/published.duckdb) and
+Reads only the published file of the home (`CHAMDIEM_HOME`, or `CHAMDIEM_PUBLISHED_DB` for another file) and
 saves its charts as PNG files in `CHAMDIEM_NOTEBOOK_OUT` (default: a new temporary folder). The unit and the
 quarter default to `CHAMDIEM_UNIT` / `CHAMDIEM_PERIOD`, else the first-ranked commune of the latest quarter.
 Open with `marimo edit notebooks/unit_drilldown.py`; run headless with `python notebooks/unit_drilldown.py`.

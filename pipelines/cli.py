@@ -60,6 +60,11 @@ def _report_refresh(outcome, home: Home) -> None:
     pub = outcome.publication
     for warning in outcome.warnings:
         console.print(f"  [yellow]warning[/] {warning}")
+    if pub.get("unchanged"):
+        state = "published" if pub.get("status") == "published" else f"{pub.get('status')}, not yet approved"
+        console.print(f"[bold]{outcome.period_label}: unchanged[/]: inputs and results equal version "
+                      f"{pub['version']} ({state}); no new version was made.")
+        return
     if pub.get("status") == "published":
         console.print(f"[bold green]{outcome.period_label}: published as version {pub['version']}[/]"
                       f" (approved by {pub.get('decided_by')}).")

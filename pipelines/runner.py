@@ -69,9 +69,15 @@ def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None
                                         run_config=run_config, raise_on_error=False,
                                         tags={"chamdiem/trigger": "cli"})
     errors = []
+    is_new_version = None
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             errors.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()[:1500]}")
+        if event.is_step_materialization:
+            materialization = event.step_materialization_data.materialization
+            if materialization.asset_key.path == ["published", "analyst_warehouse"]:
+                value = materialization.metadata.get("is_new_version")
+                is_new_version = None if value is None else bool(value.value)
     con = connect(home)
     try:
         gate = summarise(latest(con, period.label))
@@ -83,6 +89,8 @@ def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None
                 " order by version desc limit 1", [period.label]).fetchall()
         if rows:
             publication = dict(zip(("version", "status", "content_hash", "decided_by"), rows[0], strict=True))
+            # A re-run whose content equals the latest version made no new version.
+            publication["unchanged"] = is_new_version is False
     finally:
         con.close()
     published_ok = result.success and not gate["blocking_failures"]

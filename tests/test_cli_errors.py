@@ -69,3 +69,17 @@ def test_cli_unexpected_error_points_to_a_log_with_the_traceback(tmp_path, monke
     assert len(logs) == 1
     text = logs[0].read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in text and "RuntimeError" in text
+
+
+def test_cli_says_unchanged_when_a_rerun_makes_no_new_version(tmp_path, monkeypatch):
+    import pipelines.runner  # noqa: PLC0415
+
+    outcome = pipelines.runner.RefreshOutcome(
+        "2026-Q2", True, "0123456789abcdef",
+        {"version": 1, "status": "published", "content_hash": "h", "decided_by": "A", "unchanged": True})
+    monkeypatch.setattr(pipelines.runner, "run_refresh", lambda *_a, **_k: outcome)
+    result = CliRunner().invoke(main, ["--home", str(tmp_path / "h"), "refresh", "--period", "2026-Q2"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "2026-Q2: unchanged: inputs and results equal version 1 (published); no new version was made." in text
+    assert "published as version" not in result.output

@@ -56,3 +56,14 @@ def test_notebook_runs_headless_and_saves_its_charts(notebook: str, published: P
         assert chart.stat().st_size > 5_000
         assert chart.read_bytes()[:8] == PNG_SIGNATURE
     assert _digest(published) == before, "a notebook changed the published file"
+
+
+def test_notebooks_read_the_home_from_chamdiem_home(tmp_path, monkeypatch):
+    from pipelines.outputs.notebook_support import published_db_path  # noqa: PLC0415
+
+    monkeypatch.delenv("CHAMDIEM_PUBLISHED_DB", raising=False)
+    monkeypatch.setenv("CHAMDIEM_HOME", str(tmp_path / "province"))
+    assert published_db_path() == (tmp_path / "province" / "warehouse" / "published.duckdb").resolve()
+    # An explicit published file still wins.
+    monkeypatch.setenv("CHAMDIEM_PUBLISHED_DB", str(tmp_path / "copy.duckdb"))
+    assert published_db_path() == tmp_path / "copy.duckdb"

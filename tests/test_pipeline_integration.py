@@ -216,6 +216,7 @@ def test_a_restatement_through_the_pipeline_yields_version_2_with_a_diff(demo_ho
     # The same inputs again: nothing new is published (the content hash of the re-run is the same).
     again = run_refresh(home, quarter, approved_by="Kiểm thử viên")
     assert (again.publication["version"], again.publication["status"]) == (1, "published"), again
+    assert again.publication["unchanged"] is True, again
     # ... and dbt rebuilt only the two marts the later steps read: no feed's loads changed.
     assert _last_build(home) == ("changed", [], True)
     target = sorted((home.landing / "dossiers" / quarter).glob("*.csv"))[0]
@@ -228,6 +229,7 @@ def test_a_restatement_through_the_pipeline_yields_version_2_with_a_diff(demo_ho
 
     outcome = run_refresh(home, quarter, approved_by="Kiểm thử viên")
     assert outcome.publication["version"] == 2 and outcome.publication["status"] == "published", outcome
+    assert outcome.publication["unchanged"] is False, outcome
     # Only the models downstream of the dossiers feed were rebuilt (the civil-service ones were kept).
     assert _last_build(home) == ("changed", ["dossiers"], True)
     con = _published(home)

@@ -55,6 +55,8 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
         "version": int(outcome["version"]),
         "status": str(outcome["status"]),
         "content_hash": candidate.content_hash,
+        # False when the candidate's content equals the latest version: a re-run that changed nothing.
+        "is_new_version": candidate.is_new,
         "published_db": dg.MetadataValue.path(str(home.published_db)),
         "checks_passed": summary["passed"],
         "warnings": dg.MetadataValue.json(summary["warnings"][:50]),

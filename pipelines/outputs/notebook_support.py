@@ -15,10 +15,8 @@ from types import ModuleType
 
 import duckdb
 
+from pipelines.home import Home
 from pipelines.outputs.queries import Query, load_queries
-
-# The analysts' default copy; CHAMDIEM_PUBLISHED_DB points a notebook at another published file.
-DEFAULT_PUBLISHED_DB = "~/.chamdiem/warehouse/published.duckdb"
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,17 @@ class PublishedNotebook:
     queries: dict[str, Query]
 
 
+def published_db_path() -> Path:
+    """The analysts' file of the home every command uses (`CHAMDIEM_HOME`, else ~/.chamdiem);
+    `CHAMDIEM_PUBLISHED_DB` points a notebook at another published file explicitly."""
+    explicit = os.environ.get("CHAMDIEM_PUBLISHED_DB")
+    return Path(explicit).expanduser() if explicit else Home.from_env().published_db
+
+
 def open_published() -> PublishedNotebook:
-    """Open `CHAMDIEM_PUBLISHED_DB` (default ~/.chamdiem/warehouse/published.duckdb) read-only, so a notebook can
-    never change the analysts' file, and create `CHAMDIEM_NOTEBOOK_OUT` (default: a new temporary folder)."""
-    published_db = Path(os.environ.get("CHAMDIEM_PUBLISHED_DB", DEFAULT_PUBLISHED_DB)).expanduser()
+    """Open the published file (see `published_db_path`) read-only, so a notebook can never change the
+    analysts' file, and create `CHAMDIEM_NOTEBOOK_OUT` (default: a new temporary folder)."""
+    published_db = published_db_path()
     out_dir = Path(os.environ.get("CHAMDIEM_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="chamdiem-notebook-"))
     out_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(published_db), read_only=True)
