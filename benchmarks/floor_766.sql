@@ -203,7 +203,7 @@ select
         as ended,
     epoch(case when s.ended_at <= q.period_end_ts then s.ended_at else q.period_end_ts end)
         - s.supplement_days * 86400 <= epoch(s.due_at) and s.supplement_count < 2 as on_time,
-    greatest(epoch(s.ended_at) - epoch(s.received_at), 0) / 86400.0 - s.supplement_days as processing_days,
+    greatest((epoch(s.ended_at) - epoch(s.received_at)) / 86400.0 - s.supplement_days, 0) as processing_days,
     coalesce(p.requires_paper_result, false) as paper,
     coalesce(p.has_fee, false) as fee,
     coalesce(p.online_level = 'full', false) as full_eligible,

@@ -147,7 +147,7 @@ def _quarter_counts(feeds: dict[str, pd.DataFrame], q: Any, wdn: pd.Series) -> p
     judged_at = d["ended_at"].where(ended_by_end, end_ts)
     on_time = (judged_at - pd.to_timedelta(d["supplement_days"], unit="D") <= d["due_at"]) & (
         d["supplement_count"] < LATE_AFTER_SUPPLEMENT_REQUESTS)
-    days = ((d["ended_at"] - d["received_at"]).dt.total_seconds().clip(lower=0) / 86400.0 - d["supplement_days"])
+    days = ((d["ended_at"] - d["received_at"]).dt.total_seconds() / 86400.0 - d["supplement_days"]).clip(lower=0)
     flags = pd.DataFrame({
         "unit_code": d["unit_code"],
         "in_population": 1,

@@ -292,3 +292,12 @@ def test_cli_says_what_to_do_without_a_published_file(tmp_path: Path):
     result = CliRunner().invoke(main, ["--home", str(tmp_path / "empty"), "export", "--period", "2026-Q1"])
     assert result.exit_code == 1
     assert "no published warehouse" in result.output and "chamdiem demo" in result.output
+
+
+def test_scorecard_shows_average_processing_time_in_days(published: Path, tmp_path: Path):
+    html = write_scorecard(published, "10005", "2026-Q2", tmp_path).read_text(encoding="utf-8")
+    row = html[html.index('<tr data-indicator="2.2"'):]
+    row = row[:row.index("</tr>")]
+    assert "100,00 ngày" in row and "%" not in row
+    row_21 = html[html.index('<tr data-indicator="2.1"'):]
+    assert "100,00%" in row_21[:row_21.index("</tr>")]

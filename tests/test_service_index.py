@@ -356,3 +356,13 @@ def test_not_null_columns_names_each_empty_column_and_its_count(warehouse) -> No
     warehouse.execute("update planted set peer_group = null where rowid = 5")
     rows = warehouse.execute(compiled.replace(relation, "planted")).fetchall()
     assert sorted(rows) == [("peer_group", 1), ("unit_code", 3)]
+
+
+def test_average_processing_time_is_in_days_and_never_negative(warehouse) -> None:
+    got = _indicators(warehouse, "P_D2")
+    numerator, denominator, ratio = got["2.2"][:3]
+    assert (numerator, denominator) == (pytest.approx(16.0), 10)
+    assert ratio == pytest.approx(1.6)
+    kind = warehouse.execute(
+        "select distinct ratio_kind from marts.service_indicator_points where indicator_id = '2.2'").fetchall()
+    assert kind == [("average",)]

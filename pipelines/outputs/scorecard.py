@@ -233,11 +233,17 @@ def _groups(data: ScorecardData) -> list[dict[str, Any]]:
     return out
 
 
+def _ratio_unit(indicator: dict[str, Any]) -> str:
+    """The unit written after R: days for an average (2.2, processing time), none for a count, else %."""
+    kind = indicator.get("ratio_kind") or "percent"
+    return {"average": " ngày", "count": ""}.get(kind, "%")
+
+
 def _indicator_rows(indicators: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for i in indicators:
         ratio = "Không áp dụng" if not i["is_applicable"] else (
-            "N/A" if i["ratio_pct"] is None else fmt_number(i["ratio_pct"]) + "%")
+            "N/A" if i["ratio_pct"] is None else fmt_number(i["ratio_pct"]) + _ratio_unit(i))
         rows.append({
             "id": i["indicator_id"], "name": i["indicator_name_vi"] or "", "group": i["group_code"],
             "numerator": _fmt_count(i["numerator"]),

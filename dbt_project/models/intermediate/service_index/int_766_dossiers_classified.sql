@@ -74,7 +74,7 @@ final as (
             - coalesce(supplement_days, 0) * 86400 <= epoch(due_at) as is_within_time_limit,
         case
             when ended_at is not null and ended_at <= period_end_ts and cast(ended_at as date) >= period_start
-                then greatest(epoch(ended_at) - epoch(received_at), 0) / 86400.0 - coalesce(supplement_days, 0)
+                then greatest((epoch(ended_at) - epoch(received_at)) / 86400.0 - coalesce(supplement_days, 0), 0)
         end as processing_days,
         requires_paper_result,
         procedure_has_fee,
