@@ -89,6 +89,10 @@ def test_workbook_values_labels_and_number_formats(workbook: Path):
     indicators = book["Điểm chỉ số thành phần"]
     ratio = indicators.cell(3, _column(indicators, "Tỷ lệ"))
     assert ratio.number_format == '0.00"%"'
+    # 2.2 is an average processing time: its ratio is written in days, not as a percentage.
+    id_col, ratio_col = _column(indicators, "Mã chỉ số") , _column(indicators, "Tỷ lệ")
+    days = [r for r in range(3, indicators.max_row + 1) if indicators.cell(r, id_col).value == "2.2"]
+    assert days and {indicators.cell(r, ratio_col).number_format for r in days} == {'0.00" ngày"'}
     assert indicators.cell(3, _column(indicators, "Điểm")).number_format == "0.00"
     methods = {r[_column(indicators, "Cách tính điểm") - 1] for r in _rows(indicators)}
     assert methods == {"Tuyến tính", "Tuyến tính đến chỉ tiêu", "Chỉ theo dõi"}

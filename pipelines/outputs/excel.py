@@ -29,7 +29,9 @@ from pipelines.outputs.published import (
 )
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-NUMBER_FORMATS = {"points": "0.00", "ratio": '0.00"%"', "integer": "0"}
+NUMBER_FORMATS = {"points": "0.00", "ratio": '0.00"%"', "days": '0.00" ngày"', "count": "0", "integer": "0"}
+# The unit of a row's ratio_pct follows its ratio_kind (2.2 is an average in days, 5.1 a count).
+RATIO_KIND_FORMATS = {"average": "days", "count": "count"}
 MAX_COLUMN_WIDTH = 60
 TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 0, 1, 2
 
@@ -85,10 +87,13 @@ def _write_sheet(book: xlsxwriter.Workbook, writer: _Writer, table: ContractTabl
         text = labels.header(name, by_name[name].business_name if name in by_name else None)
         sheet.write_string(HEADER_ROW, col, text, writer.header)
         widths.append(min(max(len(text) // 2 + 2, 10), 30))
+    ratio_kind_at = columns.index("ratio_kind") if "ratio_kind" in columns else None
     count = 0
     for count, row in enumerate(rows, start=1):
+        row_kind = RATIO_KIND_FORMATS.get(row[ratio_kind_at]) if ratio_kind_at is not None else None
         for col, (name, value) in enumerate(zip(columns, row, strict=True)):
-            width = writer.cell(sheet, HEADER_ROW + count, col, labels.value_label(name, value), kinds[col])
+            kind = row_kind if row_kind and name == "ratio_pct" else kinds[col]
+            width = writer.cell(sheet, HEADER_ROW + count, col, labels.value_label(name, value), kind)
             widths[col] = max(widths[col], min(width + 2, MAX_COLUMN_WIDTH))
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)

@@ -90,6 +90,7 @@ HEADERS: dict[str, str] = {
     "numerator": "Tử số",
     "denominator": "Mẫu số",
     "ratio_pct": "Tỷ lệ",
+    "ratio_kind": "Loại tỷ lệ (percent: %, average: số ngày, count: số lượng)",
     "target_pct": "Chỉ tiêu",
     "max_points": "Điểm tối đa",
     "points": "Điểm",
