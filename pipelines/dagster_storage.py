@@ -14,11 +14,12 @@ Home folders created by `Home.ensure` select it in `dagster.yaml`:
       module: pipelines.dagster_storage
       class: LocalSqliteEventLogStorage
       config:
-        base_dir: <home>/dagster/history/runs
+        base_dir: history/runs   # relative to DAGSTER_HOME (<home>/dagster)
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -49,6 +50,10 @@ class LocalSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_lock = threading.Lock()
+        # A relative base_dir is read against the instance's DAGSTER_HOME, so a copied or moved home keeps
+        # its history inside itself and never writes into the original.
+        if not os.path.isabs(base_dir) and os.environ.get("DAGSTER_HOME"):
+            base_dir = os.path.join(os.environ["DAGSTER_HOME"], base_dir)
         super().__init__(base_dir, inst_data)
 
     @classmethod

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,11 +79,14 @@ class Home:
         original = dagster_yaml.read_text(encoding="utf-8") if dagster_yaml.exists() else None
         text = original if original is not None else "telemetry:\n  enabled: false\n"
         if "event_log_storage" not in text and "\nstorage:" not in f"\n{text}":
-            # Dagster's SQLite event log, kept open between events (see pipelines/dagster_storage.py).
+            # Dagster's SQLite event log, kept open between events (see pipelines/dagster_storage.py); its
+            # folder is relative to DAGSTER_HOME so the home can be copied or moved.
             text += (
                 "event_log_storage:\n  module: pipelines.dagster_storage\n  class: LocalSqliteEventLogStorage\n"
-                f"  config:\n    base_dir: {json.dumps(str(self.dagster_home / 'history' / 'runs'))}\n"
+                "  config:\n    base_dir: history/runs\n"
             )
+        # Homes made before the path was relative (or copied from another place) name an absolute folder.
+        text = re.sub(r"(?m)^(    base_dir: )\"?/[^\n]*/history/runs\"?$", r"\1history/runs", text)
         if text != original:
             dagster_yaml.write_text(text, encoding="utf-8")
         return self

@@ -47,3 +47,25 @@ def test_ensure_keeps_an_operator_storage_choice(tmp_path) -> None:
     fresh = Home(tmp_path / "other").ensure()
     text = (fresh.dagster_home / "dagster.yaml").read_text()
     assert "telemetry:\n  enabled: false" in text and "class: LocalSqliteEventLogStorage" in text
+
+
+def test_a_copied_home_keeps_its_dagster_history_inside_itself(tmp_path, monkeypatch):
+    import shutil  # noqa: PLC0415
+
+    from pipelines.dagster_storage import LocalSqliteEventLogStorage  # noqa: PLC0415
+    from pipelines.home import Home  # noqa: PLC0415
+
+    original = Home.from_env(tmp_path / "original").ensure()
+    # A home written before the path was relative names its own absolute folder.
+    yaml_path = original.dagster_home / "dagster.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(
+        "base_dir: history/runs", f'base_dir: "{original.dagster_home}/history/runs"'), encoding="utf-8")
+    shutil.copytree(original.root, tmp_path / "copy")
+    copy = Home.from_env(tmp_path / "copy").ensure()
+    text = (copy.dagster_home / "dagster.yaml").read_text(encoding="utf-8")
+    assert str(original.root) not in text
+    assert "base_dir: history/runs" in text
+    monkeypatch.setenv("DAGSTER_HOME", str(copy.dagster_home))
+    storage = LocalSqliteEventLogStorage("history/runs")
+    assert str(copy.dagster_home / "history" / "runs") in storage._base_dir
+    storage.dispose()
