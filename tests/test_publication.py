@@ -39,7 +39,8 @@ def _marts(con: duckdb.DuckDBPyConnection, totals: dict[str, float]) -> None:
         """create table marts.service_indicator_points as
         select period_label, unit_code, '2.1' as indicator_id, 'Hồ sơ đúng hạn' as indicator_name_vi,
                'G2' as group_code, 'G2' as group5_code, 95.0 as numerator, 100.0 as denominator,
-               95.0 as ratio_pct, 'percent' as ratio_kind, null::double as target_pct, 20.0 as max_points, g2_points as points,
+               95.0 as ratio_pct, 'percent' as ratio_kind, null::double as target_pct, 20.0 as max_points,
+               g2_points as points,
                'linear' as scoring_method, true as is_applicable, false as is_denominator_zero, rule_version
         from marts.unit_service_index""")
     con.execute("""create table if not exists meta.loads (load_id varchar, feed varchar, period_label varchar,
