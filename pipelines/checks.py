@@ -4,8 +4,7 @@
 import dagster as dg
 
 from pipelines.assets.ingest import LOADS_KEY
-from pipelines.partitions import quarterly_partitions
-from pipelines.periods import quarter_from_partition_key
+from pipelines.partitions import quarterly_partitions, run_window
 from pipelines.quality.gate import run_candidate_gate, run_contract_gate
 from pipelines.quality.results import GateResult
 from pipelines.resources import WarehouseResource
@@ -35,11 +34,12 @@ def _check_result(results: list[GateResult], extra: dict[str, object] | None = N
                 description="Files readable, rows read = accepted + quarantined, quarantine share under the "
                             "threshold, required feeds delivered.")
 def contract_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    period = quarter_from_partition_key(context.op_execution_context.partition_key)
+    window = run_window(context)
+    period = window.quarter
     con = warehouse.connect()
     try:
         results = run_contract_gate(con, warehouse.home, period, warehouse.settings,
-                                    context.op_execution_context.run_id)
+                                    context.op_execution_context.run_id, as_of=window.as_of)
     finally:
         con.close()
     return _check_result(results, {"period": period.label})
@@ -51,11 +51,12 @@ def contract_checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse
                             "each unit scored once, points within [0, max], groups sum to the total, valid ranks.")
 def publication_candidate_checks(context: dg.AssetCheckExecutionContext,
                                  warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    period = quarter_from_partition_key(context.op_execution_context.partition_key)
+    window = run_window(context)
+    period = window.quarter
     con = warehouse.connect()
     try:
         results, docs = run_candidate_gate(con, warehouse.home, period, warehouse.settings,
-                                           context.op_execution_context.run_id)
+                                           context.op_execution_context.run_id, as_of=window.as_of)
     finally:
         con.close()
     extra: dict[str, object] = {"period": period.label}

@@ -14,7 +14,6 @@ from pipelines.home import Home
 
 console = Console()
 
-DEMO_QUARTERS = ("2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3")
 TRY_SQL = (
     "select unit_code, unit_name, total_points, rank_in_peer_group, rank_change "
     "from unit_service_index where peer_group = 'communes' and period_label = '{period}' "
@@ -31,12 +30,14 @@ def _home(ctx: click.Context) -> Home:
               help="Folder holding all state (landing files, warehouses, reports). Env: CHAMDIEM_HOME.")
 @click.pass_context
 def main(ctx: click.Context, home_dir: str | None) -> None:
-    """Score, classify and rank the province's units and civil servants, quarter by quarter.
+    """Score, classify and rank the province's units and civil servants, quarter by quarter and yearly.
 
     \b
     Examples:
-      chamdiem demo                          # demo data, every demo quarter scored and published
+      chamdiem demo                          # demo data up to today, scored and published
       chamdiem refresh --period 2026-Q1      # ingest, build, check; ready for approval
+      chamdiem refresh --period 2026-Q4      # the running quarter as of today (provisional)
+      chamdiem year-end --year 2026 --approve --by "Nguyễn Văn A"
       chamdiem publish --period 2026-Q1 --approve --by "Nguyễn Văn A"
       chamdiem status
     """
@@ -48,45 +49,77 @@ def _report_refresh(outcome, home: Home) -> None:
     from pipelines.runner import RefreshOutcome  # noqa: PLC0415
 
     assert isinstance(outcome, RefreshOutcome)
+    for line in outcome.repaired:
+        console.print(f"  [yellow]repaired[/] {line}")
     if outcome.blocking_failures or outcome.errors:
         console.print(f"[bold red]{outcome.period_label}: not published.[/]")
         for failure in outcome.blocking_failures:
             console.print(f"  [red]blocking check failed[/] {failure}")
         for error in outcome.errors:
             console.print(f"  [red]step failed[/] {error}")
-        console.print(f"  Next: read the quality report under {home.report_dir(outcome.period_label)}, fix or"
-                      " re-deliver the files in the landing folder, then run the refresh again.")
+        report = home.report_dir(outcome.quarter_label or outcome.period_label)
+        if any("is open read-write by process" in error for error in outcome.errors):
+            console.print("  Next: close that connection, then run the refresh again (the inputs are fine).")
+        else:
+            console.print(f"  Next: read the quality report under {report}, fix or"
+                          " re-deliver the files in the landing folder, then run the refresh again.")
         return
-    pub = outcome.publication
     for warning in outcome.warnings:
         console.print(f"  [yellow]warning[/] {warning}")
+    for pub in outcome.publications or [dict(outcome.publication, period_label=outcome.period_label)]:
+        _report_publication(pub)
+
+
+def _report_publication(pub: dict) -> None:
+    label = pub.get("period_label")
+    provisional = f", [yellow]provisional as of {pub['as_of']:%Y-%m-%d}[/]" if pub.get("as_of") else ""
     if pub.get("unchanged"):
         state = "published" if pub.get("status") == "published" else f"{pub.get('status')}, not yet approved"
-        console.print(f"[bold]{outcome.period_label}: unchanged[/]: inputs and results equal version "
-                      f"{pub['version']} ({state}); no new version was made.")
+        console.print(f"[bold]{label}: unchanged[/]: inputs and results equal version "
+                      f"{pub['version']} ({state}{provisional}); no new version was made.")
         return
     if pub.get("status") == "published":
-        console.print(f"[bold green]{outcome.period_label}: published as version {pub['version']}[/]"
-                      f" (approved by {pub.get('decided_by')}).")
+        console.print(f"[bold green]{label}: published as version {pub['version']}[/]"
+                      f" (approved by {pub.get('decided_by')}{provisional}).")
     else:
-        console.print(f"[bold]{outcome.period_label}: checks passed; version {pub.get('version')} is ready for "
-                      f"approval.[/] Next: chamdiem publish --period {outcome.period_label} --approve --by NAME")
+        console.print(f"[bold]{label}: checks passed; version {pub.get('version')} is ready for "
+                      f"approval[/]{provisional}. Next: chamdiem publish --period {label} --approve --by NAME")
+
+
+def _as_of_option(value: str | None):
+    from datetime import date  # noqa: PLC0415
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: expected a date YYYY-MM-DD, e.g. 2026-12-04") from exc
 
 
 @main.command()
-@click.option("--period", required=True, help="Quarter to refresh, e.g. 2026-Q1.")
+@click.option("--period", required=True,
+              help="Period to refresh: a quarter (2026-Q4, the running one as of a date), 2026-H2, 2026-9M or 2026.")
+@click.option("--as-of", "as_of", default=None, callback=lambda _c, _p, v: _as_of_option(v),
+              help="Score a running period to this day (YYYY-MM-DD); default today in Asia/Ho_Chi_Minh.")
 @click.option("--approve", is_flag=True, help="Publish in the same run if the gate passes (needs --by).")
 @click.option("--by", "approved_by", default=None, help="Name of the approving steward.")
 @click.option("--accept-warnings", default=None, help="Written reason to accept warning-level findings.")
 @click.pass_context
-def refresh(ctx: click.Context, period: str, approve: bool, approved_by: str | None,
+def refresh(ctx: click.Context, period: str, as_of, approve: bool, approved_by: str | None,
             accept_warnings: str | None) -> None:
-    """Ingest what is in the landing folder for a quarter, build, check, and publish if approved.
+    """Ingest what is in the landing folder for a period, build, check, and publish if approved.
 
+    A closed quarter is scored final. The running quarter is scored with the data delivered so far, to the
+    as-of date, and published as provisional (not ranked officially); the first refresh after it closes makes
+    it final. A half-year, nine months or year is scored from its quarters and published with its last one.
     Exits non-zero and says why when a blocking check fails; the published file is then left untouched.
 
     \b
-    Example: chamdiem refresh --period 2026-Q1 --approve --by "Trần Thị B"
+    Examples:
+      chamdiem refresh --period 2026-Q3 --approve --by "Trần Thị B"
+      chamdiem refresh --period 2026-Q4 --as-of 2026-12-04     # the running quarter, provisional
+      chamdiem refresh --period 2026-H2                         # a half-year on request
     """
     from pipelines.runner import run_refresh  # noqa: PLC0415
 
@@ -96,7 +129,7 @@ def refresh(ctx: click.Context, period: str, approve: bool, approved_by: str | N
     started = time.perf_counter()
     with console.status(f"Refreshing {period} (ingest, dbt build, quality gate)..."):
         outcome = run_refresh(home, period, approved_by=approved_by if approve else None,
-                              accept_warnings_reason=accept_warnings)
+                              accept_warnings_reason=accept_warnings, as_of=as_of)
     _report_refresh(outcome, home)
     console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]}, log {outcome.log_path})")
     if outcome.blocking_failures or outcome.errors:
@@ -128,6 +161,8 @@ def publish(ctx: click.Context, period: str, action: str | None, by: str, reason
     home = _home(ctx)
     con = connect(home)
     try:
+        for line in pub.recover(con, home):
+            console.print(f"  [yellow]repaired[/] {line}")
         if action == "approve":
             outcome = pub.approve(con, home, period, by, accept_warnings_reason=accept_warnings)
             console.print(f"[bold green]{period} version {outcome['version']}: {outcome['status']}[/]")
@@ -198,6 +233,9 @@ def docs(ctx: click.Context) -> None:
 def sql(ctx: click.Context, query: str, as_of_version: bool) -> None:
     """Run a read-only SQL query on the analysts' published warehouse and print the result.
 
+    One SELECT at a time, on the analysts' file only: no other file is read or written, nothing is attached,
+    copied or exported, no extension is loaded, and the settings that guard this cannot be changed.
+
     \b
     Examples:
       chamdiem sql "select * from publications"
@@ -206,13 +244,17 @@ def sql(ctx: click.Context, query: str, as_of_version: bool) -> None:
     """
     import duckdb  # noqa: PLC0415
 
+    from pipelines.settings import Settings  # noqa: PLC0415
+    from pipelines.warehouse import QueryRefused, check_query, open_published  # noqa: PLC0415
+
     home = _home(ctx)
     if not home.published_db.exists():
         console.print(f"[red]No published warehouse at {home.published_db}.[/] Next: chamdiem demo, or approve a "
                       "period with chamdiem publish --period YYYY-Qn --approve --by NAME")
         sys.exit(1)
-    con = duckdb.connect(str(home.published_db), read_only=True)
+    con = open_published(home.published_db, Settings.load(home))
     try:
+        check_query(con, query)
         relation = con.sql(query)
         if relation is None:
             return
@@ -220,8 +262,12 @@ def sql(ctx: click.Context, query: str, as_of_version: bool) -> None:
             relation = relation.select(", ".join(
                 f'"{c}"' for c in relation.columns if c not in ("publication_version", "period_label_published")))
         columns, rows = relation.columns, relation.fetchall()
+    except QueryRefused as exc:
+        console.print(f"[red]refused: {exc}[/] (the analysts' file is read-only; nothing outside it can be read or"
+                      " written)")
+        sys.exit(1)
     except duckdb.Error as exc:
-        console.print(f"[red]{exc}[/]")
+        console.print(f"[red]{str(exc).splitlines()[0]}[/]")
         sys.exit(1)
     finally:
         con.close()
@@ -233,37 +279,86 @@ def sql(ctx: click.Context, query: str, as_of_version: bool) -> None:
     console.print(table)
 
 
+@main.command(name="year-end")
+@click.option("--year", required=True, type=int, help="The evaluation year, e.g. 2026.")
+@click.option("--as-of", "as_of", default=None, callback=lambda _c, _p, v: _as_of_option(v),
+              help="The day the year is evaluated on (YYYY-MM-DD); default today in Asia/Ho_Chi_Minh.")
+@click.option("--approve", is_flag=True, help="Publish the yearly results if the gate passes (needs --by).")
+@click.option("--by", "approved_by", default=None, help="Name of the approving steward.")
+@click.option("--accept-warnings", default=None, help="Written reason to accept warning-level findings.")
+@click.pass_context
+def year_end(ctx: click.Context, year: int, as_of, approve: bool, approved_by: str | None,
+             accept_warnings: str | None) -> None:
+    """The yearly results of every rule set, evaluated as of a date, as a versioned yearly publication.
+
+    Scores the year's last started quarter as of the date (provisional while it runs) and the year from all its
+    quarters: the Decree 335 yearly ratings of civil servants and agencies (rated in December, before 15
+    December, on the quarters closed so far and the fourth quarter to the as-of date) and the 766 yearly index
+    (provisional until the year has ended). Publishes the year as its own period; re-run after the year has
+    closed, it makes the final version with a restatement diff against the December one.
+
+    \b
+    Example: chamdiem year-end --year 2026 --as-of 2026-12-04 --approve --by "Nguyễn Văn A"
+    """
+    from pipelines.runner import run_refresh  # noqa: PLC0415
+
+    if approve and not approved_by:
+        raise click.UsageError("--approve needs --by NAME (who approves the publication)")
+    home = _home(ctx)
+    started = time.perf_counter()
+    with console.status(f"Year-end {year} (ingest, dbt build, quality gate, yearly publication)..."):
+        outcome = run_refresh(home, str(year), approved_by=approved_by if approve else None,
+                              accept_warnings_reason=accept_warnings, as_of=as_of)
+    _report_refresh(outcome, home)
+    console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]}, log {outcome.log_path})")
+    if outcome.blocking_failures or outcome.errors:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--seed", default=20260101, show_default=True, help="Seed of the demo generator.")
 @click.option("--scale", default=1.0, show_default=True, help="Volume multiplier of the demo data.")
-@click.option("--quarters", default=",".join(DEMO_QUARTERS), show_default=True, help="Quarters to run.")
+@click.option("--as-of", "as_of", default=None, callback=lambda _c, _p, v: _as_of_option(v),
+              help="The demo province's systems are exported as of this day; default today (Asia/Ho_Chi_Minh).")
+@click.option("--quarters", default=None, help="Quarters to run (comma list); default 2025-Q3 to the as-of quarter.")
 @click.option("--by", "approved_by", default="demo steward", show_default=True,
               help="Name recorded as the approving steward of the demo publications.")
 @click.pass_context
-def demo(ctx: click.Context, seed: int, scale: float, quarters: str, approved_by: str) -> None:
-    """Generate demo feeds for Phú Thọ and run every quarter end to end, ending in a published ranking.
+def demo(ctx: click.Context, seed: int, scale: float, as_of, quarters: str | None, approved_by: str) -> None:
+    """Generate demo feeds for Phú Thọ up to a date and run them end to end, ending in a published ranking.
+
+    Closed quarters are published final, the running quarter provisional (as of the date), and the year-end
+    of the as-of year is run and published.
 
     \b
-    Example: CHAMDIEM_HOME=/tmp/chamdiem-demo chamdiem demo
+    Example: CHAMDIEM_HOME=/tmp/chamdiem-demo chamdiem demo --as-of 2026-12-04
     """
     from pipelines.demo import generate_demo  # noqa: PLC0415
+    from pipelines.demo.generate import demo_quarters  # noqa: PLC0415
+    from pipelines.periods import parse_period, today_in_province  # noqa: PLC0415
     from pipelines.runner import run_refresh  # noqa: PLC0415
 
     home = _home(ctx).ensure()
-    labels = [q.strip() for q in quarters.split(",") if q.strip()]
+    as_of = as_of or today_in_province()
+    labels = [q.strip() for q in quarters.split(",") if q.strip()] if quarters else list(demo_quarters(as_of))
     started = time.perf_counter()
     with console.status("Generating demo feeds for Phú Thọ (148 communes and wards, departments)..."):
-        summary = generate_demo(home.landing, seed=seed, quarters=tuple(labels), scale=scale)
-    console.print(f"Demo feeds written to {home.landing} ({_summary_text(summary)}).")
+        summary = generate_demo(home.landing, seed=seed, quarters=tuple(labels), scale=scale, as_of=as_of)
+    console.print(f"Demo feeds written to {home.landing} as of {as_of:%Y-%m-%d} ({_summary_text(summary)}).")
     failed = False
-    for label in labels:
+    # the year-end replaces the last quarter's own run when that quarter is in the as-of year
+    year_end = parse_period(labels[-1]).start.year == as_of.year
+    runs = [*labels[:-1], str(as_of.year)] if year_end else labels
+    for label in runs:
         with console.status(f"Refreshing {label}..."):
-            outcome = run_refresh(home, label, approved_by=approved_by)
+            outcome = run_refresh(home, label, approved_by=approved_by, as_of=as_of if label == runs[-1] else None,
+                                  today=max(as_of, today_in_province()))
         _report_refresh(outcome, home)
         failed |= bool(outcome.blocking_failures or outcome.errors)
     console.print(f"\nDone in {time.perf_counter() - started:.0f} s.")
     console.print(f"Published warehouse: [bold]{home.published_db}[/]")
-    console.print(f'Try:\n  chamdiem sql "{TRY_SQL.format(period=labels[-1])}"')
+    shown = next((q for q in reversed(labels) if parse_period(q).end <= as_of), labels[-1])
+    console.print(f'Try:\n  chamdiem sql "{TRY_SQL.format(period=shown)}"')
     if failed:
         sys.exit(1)
 

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -89,7 +89,8 @@ create table if not exists meta.dbt_builds (
     reason VARCHAR,
     changed_feeds VARCHAR[],
     excluded_nodes VARCHAR[]
-)
+);
+alter table meta.dbt_builds add column if not exists dbt_vars JSON
 """
 
 # Models the downstream Dagster steps depend on: always part of a build so their steps run.
@@ -124,9 +125,11 @@ class BuildPlan:
     fingerprints: dict[str, str]
     changed_feeds: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()  # model and seed names left out of the build
+    dbt_vars: dict[str, str] = field(default_factory=dict)  # the run's window (as_of, window_end, ...)
 
     def cli_args(self) -> list[str]:
-        return [] if self.full or not self.excluded else ["--exclude", " ".join(self.excluded)]
+        args = ["--vars", json.dumps(self.dbt_vars, sort_keys=True)] if self.dbt_vars else []
+        return args if self.full or not self.excluded else [*args, "--exclude", " ".join(self.excluded)]
 
     def describe(self) -> str:
         if self.full:
@@ -147,24 +150,29 @@ def _descendants(manifest: dict, roots: list[str]) -> set[str]:
     return seen
 
 
-def plan_build(con: duckdb.DuckDBPyConnection, manifest: dict, *, rebuild_all: bool = False) -> BuildPlan:
-    """Compare the loads and the project with the last successful build and decide what to rebuild."""
+def plan_build(con: duckdb.DuckDBPyConnection, manifest: dict, *, rebuild_all: bool = False,
+               dbt_vars: dict[str, str] | None = None) -> BuildPlan:
+    """Compare the loads, the project and the run's window (dbt vars) with the last successful build and decide
+    what to rebuild: another window (an earlier quarter, another as-of date) rebuilds everything."""
     con.execute(BUILDS_DDL)
     project_hash = project_fingerprint()
     current = current_load_fingerprints(con)
+    dbt_vars = dict(dbt_vars or {})
 
     def full(reason: str) -> BuildPlan:
-        return BuildPlan(True, reason, project_hash, current)
+        return BuildPlan(True, reason, project_hash, current, dbt_vars=dbt_vars)
 
     if rebuild_all:
         return full("requested")
     last = con.execute(
-        "select project_hash, feed_fingerprints from meta.dbt_builds order by built_at desc limit 1"
+        "select project_hash, feed_fingerprints, dbt_vars from meta.dbt_builds order by built_at desc limit 1"
     ).fetchone()
     if last is None:
         return full("first build of this warehouse")
     if last[0] != project_hash:
         return full("the dbt project or a package it uses changed")
+    if json.loads(last[2] or "{}") != dbt_vars:
+        return full("the period window or as-of date differs from the last build")
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")}
     existing = {
         r[0]
@@ -185,14 +193,17 @@ def plan_build(con: duckdb.DuckDBPyConnection, manifest: dict, *, rebuild_all: b
         if n["resource_type"] in ("model", "seed") and uid not in affected and n["name"] not in ALWAYS_BUILT
     )
     return BuildPlan(False, "inputs compared with the last successful build", project_hash, current,
-                     tuple(changed), tuple(kept))
+                     tuple(changed), tuple(kept), dbt_vars)
 
 
 def record_build(con: duckdb.DuckDBPyConnection, run_id: str, period_label: str, plan: BuildPlan) -> None:
     """Remember a successful build: the next one compares its loads and project with these."""
     con.execute(BUILDS_DDL)
     con.execute(
-        "insert into meta.dbt_builds values (?, ?, current_timestamp::timestamp, ?, ?, ?, ?, ?, ?)",
+        "insert into meta.dbt_builds by name select ? as run_id, ? as period_label,"
+        " current_timestamp::timestamp as built_at, ? as project_hash, ? as feed_fingerprints, ? as scope,"
+        " ? as reason, ? as changed_feeds, ? as excluded_nodes, ? as dbt_vars",
         [run_id, period_label, plan.project_hash, json.dumps(plan.fingerprints, sort_keys=True),
-         "full" if plan.full else "changed", plan.reason, list(plan.changed_feeds), list(plan.excluded)],
+         "full" if plan.full else "changed", plan.reason, list(plan.changed_feeds), list(plan.excluded),
+         json.dumps(plan.dbt_vars, sort_keys=True)],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from datetime import datetime
@@ -30,8 +31,30 @@ def write_error_log(exc: BaseException, command: str, home_root: Path | None = N
     return path
 
 
+_LOCK = re.compile(r'Could not set lock on file "(?P<file>[^"]+)": Conflicting lock is held in (?P<program>\S+)'
+                   r' \(PID (?P<pid>\d+)\)')
+
+
+def lock_message(text: str) -> str | None:
+    """The root cause of DuckDB's lock error in words, with the advice that fits the file, or None."""
+    match = _LOCK.search(text)
+    if match is None:
+        return None
+    name, pid = Path(match["file"]).name, match["pid"]
+    if name in ("published.duckdb", "restricted.duckdb"):
+        advice = ("analysts must open it read-only (duckdb.connect(path, read_only=True), or chamdiem sql); close "
+                  "that connection and run the command again: nothing was published")
+    else:
+        advice = ("another chamdiem command or a tool holds the working warehouse; wait for it to finish "
+                  "(chamdiem status) or stop it, then run the command again")
+    return f"{name} is open read-write by process {pid} ({Path(match['program']).name}); {advice}"
+
+
 def operator_message(exc: BaseException) -> str:
-    """The first line of an error, as an operator should read it."""
+    """The first line of an error, as an operator should read it (a held lock: its cause and what to do)."""
+    explained = lock_message(str(exc))
+    if explained:
+        return explained
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 

@@ -1,4 +1,5 @@
-"""Period labels (2026-Q1, 2026-03, 2026), their date ranges and Dagster partition keys."""
+"""Period labels (2026-Q1, 2026-03, 2026-H2, 2026-9M, 2026), their date ranges, Dagster partition keys, and
+what a refresh of a period as of a date covers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ FIRST_QUARTER = "2025-07-01"  # 2025-Q3: the province's two-tier map from 1 July
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _YEAR = re.compile(r"^(\d{4})$")
+_HALF = re.compile(r"^(\d{4})-H([12])$")
+_NINE = re.compile(r"^(\d{4})-9M$")
+FORMS = "YYYY-Qn (2026-Q4), YYYY-Hn (2026-H2), YYYY-9M (2026-9M) or YYYY (2026)"
 
 
 class PeriodError(ValueError):
@@ -19,7 +23,7 @@ class PeriodError(ValueError):
 
 @dataclass(frozen=True, order=True)
 class Period:
-    """A closed date range with its label and kind (quarter, month, year)."""
+    """A closed date range with its label and kind (quarter, month, half_year, nine_months, year)."""
 
     start: date
     end: date  # inclusive last day
@@ -42,7 +46,7 @@ def _month_end(year: int, month: int) -> date:
 
 
 def parse_period(label: str) -> Period:
-    """Parse `YYYY-Qn`, `YYYY-MM` or `YYYY`; raise ValueError naming the expected forms."""
+    """Parse `YYYY-Qn`, `YYYY-MM`, `YYYY-Hn`, `YYYY-9M` or `YYYY`; raise PeriodError naming the forms."""
     label = label.strip()
     if m := _QUARTER.match(label):
         year, q = int(m.group(1)), int(m.group(2))
@@ -51,10 +55,16 @@ def parse_period(label: str) -> Period:
     if m := _MONTH.match(label):
         year, month = int(m.group(1)), int(m.group(2))
         return Period(date(year, month, 1), _month_end(year, month), "month", label)
+    if m := _HALF.match(label):
+        year, half = int(m.group(1)), int(m.group(2))
+        return Period(date(year, 6 * half - 5, 1), _month_end(year, 6 * half), "half_year", label)
+    if m := _NINE.match(label):
+        year = int(m.group(1))
+        return Period(date(year, 1, 1), _month_end(year, 9), "nine_months", label)
     if m := _YEAR.match(label):
         year = int(m.group(1))
         return Period(date(year, 1, 1), date(year, 12, 31), "year", label)
-    raise PeriodError(f"period {label!r}: expected YYYY-Qn (2026-Q1), YYYY-MM (2026-03) or YYYY (2026)")
+    raise PeriodError(f"period {label!r}: expected {FORMS}, or YYYY-MM (2026-03) for a delivery")
 
 
 def quarter_of(day: date) -> Period:
@@ -102,18 +112,77 @@ def refreshable_quarters(first_quarter_start: date, today: date) -> list[Period]
     return out
 
 
-def check_refreshable(label: str, first_quarter_start: date, today: date) -> Period:
-    """The quarter `label` if it can be refreshed today, else a PeriodError naming what can be."""
+def quarters_of(period: Period) -> list[Period]:
+    """The quarters a period covers, in order (a quarter covers itself)."""
+    out, quarter = [], quarter_of(period.start)
+    while quarter.start <= period.end:
+        out.append(quarter)
+        quarter = quarter_of(quarter.end + timedelta(days=1))
+    return out
+
+
+@dataclass(frozen=True)
+class RefreshWindow:
+    """What one refresh covers: the requested period, the quarter partition that runs, and the as-of date.
+
+    `as_of` is set while the period is still running (its end is after the as-of date): the period is scored
+    with the data delivered so far, to `as_of`, and published as provisional (`is_partial`). `window_end` is the
+    last day any data of the run may belong to: later deliveries and rows are not read, so re-running an
+    earlier period never sees what came after it.
+    """
+
+    period: Period
+    quarter: Period
+    as_of: date | None
+
+    @property
+    def window_end(self) -> date:
+        return min(self.as_of, self.period.end) if self.as_of else self.period.end
+
+    @property
+    def is_partial(self) -> bool:
+        return self.as_of is not None
+
+    @property
+    def extra_periods(self) -> list[str]:
+        """Periods longer than a quarter scored in the run (summed from its quarters): the period itself."""
+        return [] if self.period.kind == "quarter" else [self.period.label]
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {"as_of": self.as_of.isoformat() if self.as_of else "", "window_end": self.window_end.isoformat(),
+                "extra_periods": ",".join(self.extra_periods)}
+
+
+def window_for(period: Period, as_of: date | None, today: date) -> RefreshWindow:
+    """The window of a refresh of `period` as of `as_of` (default: today when the period is still running)."""
+    as_of = as_of or today
+    last = quarters_of(period)[-1]
+    quarter = last if last.start <= as_of else quarter_of(as_of)
+    return RefreshWindow(period, quarter, as_of if as_of < period.end else None)
+
+
+def check_refreshable(label: str, first_quarter_start: date, today: date, as_of: date | None = None) -> RefreshWindow:
+    """The window of a refresh of `label`, or a PeriodError naming what can be refreshed today.
+
+    Closed quarters, the current quarter (as of today or an earlier `as_of`), and half-years, nine months and
+    years that have started can be refreshed; a period that has not started, one before the first scored
+    quarter, or an as-of date in the future cannot.
+    """
     period = parse_period(label)
     closed = refreshable_quarters(first_quarter_start, today)
-    span = f"{closed[0].label} to {closed[-1].label}" if closed else "none yet"
-    if period.kind != "quarter":
-        raise PeriodError(f"refresh takes a quarter such as {closed[-1].label if closed else '2026-Q1'}, "
-                          f"not {label!r}; quarters that can be refreshed: {span}")
-    if period in closed:
-        return period
-    if period.start <= today <= period.end:
-        raise PeriodError(f"{period.label} is the current quarter (open until {period.end.isoformat()}); "
-                          f"quarters that can be refreshed: {span}")
-    when = "has not started" if period.start > today else "is before the first scored quarter"
-    raise PeriodError(f"{period.label} {when}; quarters that can be refreshed: {span}")
+    current = quarter_of(today)
+    span = (f"{closed[0].label} to {closed[-1].label}, and {current.label} as of today" if closed
+            else f"{current.label} as of today")
+    if as_of is not None and as_of > today:
+        raise PeriodError(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()} in "
+                          "Asia/Ho_Chi_Minh); give today or an earlier date")
+    if period.kind == "month":
+        raise PeriodError(f"{period.label}: a month is not scored on its own (deliveries are quarterly); refresh "
+                          f"its quarter {quarter_of(period.start).label}; periods that can be refreshed: {span}")
+    if period.start > today:
+        raise PeriodError(f"{period.label} has not started; periods that can be refreshed: {span}")
+    if period.end < first_quarter_start:
+        raise PeriodError(f"{period.label} is before the first scored quarter; periods that can be refreshed: {span}")
+    if as_of is not None and as_of < period.start:
+        raise PeriodError(f"--as-of {as_of.isoformat()} is before {period.label} starts ({period.start.isoformat()})")
+    return window_for(period, as_of, today)

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,17 @@ create table if not exists meta.publications (
     decision_reason varchar,
     accepted_warnings varchar,
     diff varchar,
+    primary key (period_label, version)
+);
+alter table meta.publications add column if not exists as_of date;
+alter table meta.publications add column if not exists window_end date;
+create table if not exists meta.publication_journal (
+    period_label varchar not null,
+    version integer not null,
+    state varchar not null,
+    moves varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp,
     primary key (period_label, version)
 );
 """
@@ -173,6 +184,8 @@ def code_version() -> str:
 # Sums of doubles computed in parallel can differ in their last bits between two runs over the same inputs;
 # the content hash compares numbers at this many decimals so that such a re-run is recognised as identical.
 HASH_DECIMALS = 9
+# Restatement diffs compare points as they are published: two decimals (766 spec §8.4, NĐ 335 display).
+DIFF_DECIMALS = 2
 
 
 def _rows_hash(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> str:
@@ -203,14 +216,33 @@ def _content_hash(con: duckdb.DuckDBPyConnection, period_label: str, targets: li
     return con.execute("select md5(?)", ["\n".join(parts)]).fetchone()[0]
 
 
-def _inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+REFERENCE_FEEDS = ("units", "procedures", "staff", "products")  # as macro reference_feeds() of the dbt project
+
+
+def _inputs(con: duckdb.DuckDBPyConnection, window_end: date | None = None) -> list[dict[str, Any]]:
+    """The current loads a version was built from: within its window (as macro `current_rows` reads them), a
+    delivery labelled for a period starting after `window_end` is not an input, save a reference feed's
+    earliest snapshot."""
+    from pipelines.ingest.load import label_as_of  # noqa: PLC0415
+
     if not relation_exists(con, "meta.loads"):
         return []
     rows = con.execute(
         "select feed, period_label, source_file, file_hash from meta.loads where is_current and status = 'loaded'"
         " order by feed, period_label, source_file"
     ).fetchall()
-    return [{"feed": f, "period": p, "file": s, "sha256": h} for f, p, s, h in rows]
+    earliest: dict[str, date] = {}
+    for feed, label, _file, _hash in rows:
+        start = label_as_of(label)
+        if feed in REFERENCE_FEEDS and start is not None:
+            earliest[feed] = min(earliest.get(feed, start), start)
+
+    def within(feed: str, label: str) -> bool:
+        start = label_as_of(label)
+        return (window_end is None or start is None or start <= window_end
+                or (feed in REFERENCE_FEEDS and start == earliest.get(feed)))
+
+    return [{"feed": f, "period": p, "file": s, "sha256": h} for f, p, s, h in rows if within(f, p)]
 
 
 def _rule_versions(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -224,9 +256,11 @@ def _rule_versions(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def prepare_candidate(con: duckdb.DuckDBPyConnection, period_label: str, gate_summary: dict[str, Any],
-                      rule_version: str, actor: str = "pipeline") -> Candidate:
+                      rule_version: str, actor: str = "pipeline", as_of: date | None = None,
+                      window_end: date | None = None) -> Candidate:
     """Freeze the period's publishable rows (of the published 766 rule version) as a ready candidate;
-    reuse an identical one; no-op when identical content is already published."""
+    reuse an identical one; no-op when identical content is already published. `as_of` is set when the
+    period was still running (a provisional version); `window_end` is the last day its data may belong to."""
     ensure_meta(con)
     targets = publication_targets()
     content_hash = _content_hash(con, period_label, targets, rule_version)
@@ -237,6 +271,9 @@ def prepare_candidate(con: duckdb.DuckDBPyConnection, period_label: str, gate_su
     ).fetchall()
     for version, status, existing_hash in latest:
         if existing_hash == content_hash:
+            if status == "ready":  # the same rows, judged by this run's gate
+                con.execute("update meta.publications set gate_summary = ? where period_label = ? and version = ?",
+                            [json.dumps(gate_summary, ensure_ascii=False), period_label, version])
             return Candidate(period_label, version, status, content_hash, is_new=False)
     published_versions = [v for v, s, _ in latest if s == "published"]
     # An older ready candidate that nobody decided on is replaced by the new one.
@@ -255,37 +292,45 @@ def prepare_candidate(con: duckdb.DuckDBPyConnection, period_label: str, gate_su
                 con.execute(f"create table {name} as select ? as period_label_published, ? as publication_version, *"
                             f" from ({sql}) where false", [period_label, version] + params)
             con.execute(f"insert into {name} select ?, ?, * from ({sql})", [period_label, version] + params)
-    inputs = _inputs(con)
+    window_end = window_end or parse_period(period_label).end
+    inputs = _inputs(con, window_end)
     con.execute(
         "insert into meta.publications (period_label, version, status, content_hash, inputs, rule_versions,"
-        " code_version, gate_summary, created_at) values (?, ?, 'ready', ?, ?, ?, ?, ?, ?)",
+        " code_version, gate_summary, created_at, as_of, window_end) values (?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?)",
         [period_label, version, content_hash, json.dumps(inputs, ensure_ascii=False),
          json.dumps(_rule_versions(con)), code_version(), json.dumps(gate_summary, ensure_ascii=False),
-         datetime.now()],
+         datetime.now(), as_of, window_end],
     )
     audit(con, actor, "candidate_ready", period_label, version,
-          {"content_hash": content_hash, "previous_published": published_versions[:1]})
+          {"content_hash": content_hash, "previous_published": published_versions[:1],
+           "as_of": as_of.isoformat() if as_of else None})
     return Candidate(period_label, version, "ready", content_hash, is_new=True, inputs=inputs)
 
 
 def _diff(con: duckdb.DuckDBPyConnection, period_label: str, version: int,
           prev_version: int | None) -> dict[str, Any]:
     """What changed against the previous published version: units' points and ranks, agencies' scores, levels
-    and ranks, by how much, and which input files differ."""
+    and ranks, by how much, and which input files differ. Points are compared at the published precision
+    (DIFF_DECIMALS), so floating-point noise never makes a change and the same inputs give the same diff."""
     if prev_version is None:
         return {}
     name = "candidates.analyst__unit_service_index"
     changes = con.execute(
         f"""
-        select coalesce(n.unit_code, o.unit_code) as unit_code,
-               o.total_points as old_total, n.total_points as new_total,
-               round(coalesce(n.total_points, 0) - coalesce(o.total_points, 0), 6) as delta_points,
-               o.rank_in_peer_group as old_rank, n.rank_in_peer_group as new_rank
-        from (select * from {name} where period_label_published = ? and publication_version = ?) n
-        full join (select * from {name} where period_label_published = ? and publication_version = ?) o
-          using (unit_code)
-        where n.total_points is distinct from o.total_points
-           or n.rank_in_peer_group is distinct from o.rank_in_peer_group
+        with n as (select unit_code, round(total_points, {DIFF_DECIMALS}) as total, rank_in_peer_group
+                   from {name} where period_label_published = ? and publication_version = ?),
+             o as (select unit_code, round(total_points, {DIFF_DECIMALS}) as total, rank_in_peer_group
+                   from {name} where period_label_published = ? and publication_version = ?),
+             compared as (
+                 select coalesce(n.unit_code, o.unit_code) as unit_code, o.total as old_total, n.total as new_total,
+                        round(coalesce(n.total, 0) - coalesce(o.total, 0), {DIFF_DECIMALS}) as delta,
+                        o.rank_in_peer_group as old_rank, n.rank_in_peer_group as new_rank
+                 from n full join o using (unit_code)
+                 where n.total is distinct from o.total or n.rank_in_peer_group is distinct from o.rank_in_peer_group)
+        -- no -0.0: an unchanged total is 0
+        select unit_code, old_total, new_total, case when delta = 0 then 0.0 else delta end as delta_points,
+               old_rank, new_rank
+        from compared
         order by abs(delta_points) desc, unit_code
         """,
         [period_label, version, period_label, prev_version],
@@ -306,12 +351,13 @@ def _diff(con: duckdb.DuckDBPyConnection, period_label: str, version: int,
     if relation_exists(con, agencies):
         agency_changes = con.execute(
             f"""
-            select coalesce(n.unit_code, o.unit_code), o.s_points, n.s_points, o.level, n.level,
-                   o.rank_in_peer_group, n.rank_in_peer_group
+            select coalesce(n.unit_code, o.unit_code), round(o.s_points, {DIFF_DECIMALS}),
+                   round(n.s_points, {DIFF_DECIMALS}), o.level, n.level, o.rank_in_peer_group, n.rank_in_peer_group
             from (select * from {agencies} where period_label_published = ? and publication_version = ?) n
             full join (select * from {agencies} where period_label_published = ? and publication_version = ?) o
               using (year, unit_code)
-            where n.s_points is distinct from o.s_points or n.level is distinct from o.level
+            where round(n.s_points, {DIFF_DECIMALS}) is distinct from round(o.s_points, {DIFF_DECIMALS})
+               or n.level is distinct from o.level
                or n.rank_in_peer_group is distinct from o.rank_in_peer_group
             order by 1
             """,
@@ -333,9 +379,10 @@ def _diff(con: duckdb.DuckDBPyConnection, period_label: str, version: int,
     }
 
 
-def _rebuild_file(con: duckdb.DuckDBPyConnection, target: PublicationTarget, db_path: Path,
-                  period_label: str, version: int) -> None:
-    """Write previous content + the new version to a file aside, then swap it in atomically."""
+def _build_file(con: duckdb.DuckDBPyConnection, target: PublicationTarget, db_path: Path,
+                period_label: str, version: int) -> Path:
+    """Write previous content + the new version to a file aside (`<file>.building`), durable on disk; the
+    switch to it is made by `_complete_switch`."""
     tmp = db_path.with_suffix(".duckdb.building")
     tmp.unlink(missing_ok=True)
     con.execute(f"attach '{tmp}' as pub")
@@ -344,6 +391,14 @@ def _rebuild_file(con: duckdb.DuckDBPyConnection, target: PublicationTarget, db_
         if has_prev:
             con.execute(f"attach '{db_path}' as prev (read_only)")
         con.execute("create schema if not exists pub.versions")
+        # The register first: the latest-version views order publications by it.
+        con.execute(
+            "create table pub.main.publications as select period_label, version, content_hash, rule_versions,"
+            " code_version, decided_by as approved_by, decided_at as approved_at, as_of, window_end,"
+            " as_of is not null as is_provisional, diff"
+            " from meta.publications where status = 'published' or (period_label = ? and version = ?)"
+            " order by period_label, version", [period_label, version]
+        )
         for table in target.tables:
             cand = f"candidates.{target.name}__{table.name}"
             if not relation_exists(con, cand):
@@ -364,34 +419,99 @@ def _rebuild_file(con: duckdb.DuckDBPyConnection, target: PublicationTarget, db_
                 con.execute(f"create view main.{table.name} as {_latest_view_sql(table, cols)}")
             finally:
                 con.execute(f"use \"{home_catalog}\"")
-        con.execute(
-            "create table pub.main.publications as select period_label, version, content_hash, rule_versions,"
-            " code_version, decided_by as approved_by, decided_at as approved_at, diff"
-            " from meta.publications where status = 'published' order by period_label, version"
-        )
         if has_prev:
             con.execute("detach prev")
     finally:
         con.execute("detach pub")
-    os.replace(tmp, db_path)
+    _fsync(tmp)
+    return tmp
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or every file of a folder) and its folder to disk."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for file in files:
+        with file.open("rb") as handle:
+            os.fsync(handle.fileno())
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def _milestone(name: str) -> None:
+    """A point of the publication protocol where the fault tests (CHAMDIEM_FAULT_AT=name) kill the process."""
+    if os.environ.get("CHAMDIEM_FAULT_AT") == name:
+        os._exit(86)
+
+
+def _complete_switch(con: duckdb.DuckDBPyConnection, period_label: str, version: int, moves: list[list[str]],
+                     decision: dict[str, Any]) -> None:
+    """Move every staged file of a version into place, then mark the version published. Idempotent: after a
+    crash at any point it is run again from the journal and finishes the same switch."""
+    for number, (staged, final) in enumerate(moves):
+        staged_path, final_path = Path(staged), Path(final)
+        if staged_path.exists():
+            if staged_path.is_dir() and final_path.exists():
+                shutil.rmtree(final_path)
+            os.replace(staged_path, final_path)
+        if number == 0:
+            _milestone("between_swaps")
+    _milestone("after_swaps")
+    con.execute("begin transaction")
+    con.execute("update meta.publications set status = 'published' where period_label = ? and version = ?",
+                [period_label, version])
+    con.execute("update meta.publication_journal set state = 'done', finished_at = ? where period_label = ?"
+                " and version = ?", [datetime.now(), period_label, version])
+    audit(con, decision.get("approved_by") or "pipeline", "approved_and_published", period_label, version,
+          decision.get("details"))
+    con.execute("commit")
+
+
+def recover(con: duckdb.DuckDBPyConnection, home: Home) -> list[str]:
+    """Finish any publication a crash interrupted after its files were staged (the journal says which), and
+    remove staged files no journal entry needs. Returns what was repaired, for the operator."""
+    ensure_meta(con)
+    repaired = []
+    pending = con.execute("select period_label, version, moves from meta.publication_journal"
+                          " where state = 'switching' order by started_at").fetchall()
+    for period_label, version, moves_json in pending:
+        entry = json.loads(moves_json)
+        _complete_switch(con, period_label, version, entry["moves"], entry["decision"])
+        repaired.append(f"{period_label} version {version}: interrupted publication completed")
+    for leftover in [*home.warehouse_dir.glob("*.duckdb.building"), *home.exports.glob("*/.v*.building")]:
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
+        repaired.append(f"{leftover.name}: unfinished staging removed")
+    return repaired
 
 
 def _latest_view_sql(table: PublishedTable, cols: str) -> str:
     """The analysts' default view: the latest version of each period. A yearly table is republished with each
-    quarter of its year; its view shows the latest publication within the year, so each year appears once."""
+    quarter of its year and by the year-end; its view shows, per year, the year-end publication when there is
+    one (its latest version), else the publication whose data reaches furthest into the year."""
     grain = table.period_column if table.period_match == "year" else "period_label_published"
-    order = "period_label_published desc, publication_version desc"
+    order = ("regexp_full_match(period_label_published, '\\d{4}') desc, _window_end desc nulls last,"
+             " period_label_published desc, publication_version desc")
     return (
         f"select {cols}, period_label_published, publication_version from ("
-        f" select *, dense_rank() over (partition by {grain} order by {order}) as _latest"
-        f" from versions.{table.name}) where _latest = 1"
+        f" select *, dense_rank() over (partition by {grain} order by {order}) as _latest from ("
+        f" select v.*, p.window_end as _window_end from versions.{table.name} as v left join main.publications as p"
+        f" on p.period_label = v.period_label_published and p.version = v.publication_version))"
+        f" where _latest = 1"
     )
 
 
 def approve(con: duckdb.DuckDBPyConnection, home: Home, period_label: str, approved_by: str,
             accept_warnings_reason: str | None = None) -> dict[str, Any]:
-    """Publish the ready candidate of a period as a new immutable version."""
+    """Publish the ready candidate of a period as a new immutable version, all or nothing: the analysts' file,
+    the restricted file and the exports are staged aside, the switch is journaled, the files are moved into
+    place and only then is the version marked published (a crash in between is completed by `recover`)."""
     ensure_meta(con)
+    recover(con, home)
     if not approved_by.strip():
         raise PublicationError("an approval needs the steward's name: --by NAME")
     row = con.execute(
@@ -422,20 +542,35 @@ def approve(con: duckdb.DuckDBPyConnection, home: Home, period_label: str, appro
                                " and status = 'published'", [period_label]).fetchone()[0]
     diff = _diff(con, period_label, version, prev_version)
     now = datetime.now()
+    # The decision is recorded on the candidate, which stays 'ready' until every file of the version is in place.
     con.execute(
-        "update meta.publications set status = 'published', decided_by = ?, decided_at = ?, decision_reason = ?,"
+        "update meta.publications set decided_by = ?, decided_at = ?, decision_reason = ?,"
         " accepted_warnings = ?, diff = ? where period_label = ? and version = ?",
         [approved_by, now, "approved", json.dumps({"warnings": warnings, "reason": accept_warnings_reason},
                                                   ensure_ascii=False),
          json.dumps(diff, ensure_ascii=False, default=str), period_label, version],
     )
     home.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    for target in publication_targets():
-        _rebuild_file(con, target, target.db_path(home), period_label, version)
-    export_dir = export_parquet(con, home, period_label, version)
-    audit(con, approved_by, "approved_and_published", period_label, version,
-          {"accepted_warnings_reason": accept_warnings_reason, "diff_units": len(diff.get("units_changed", [])),
-           "exports": str(export_dir)})
+    # 1. Stage the analysts' file, the restricted file and the exports aside, durable on disk.
+    export_dir = home.exports / period_label / f"v{version}"
+    try:
+        moves = [[str(_build_file(con, target, target.db_path(home), period_label, version)),
+                  str(target.db_path(home))] for target in publication_targets()]
+        moves.append([str(export_parquet(con, home, period_label, version, staged=True)), str(export_dir)])
+    except BaseException:
+        recover(con, home)  # nothing is journaled yet: drop what was staged, the published version stays
+        raise
+    _milestone("after_staging")
+    # 2. Journal the switch: from here on, any command that starts completes it (see `recover`).
+    decision = {"approved_by": approved_by, "details": {
+        "accepted_warnings_reason": accept_warnings_reason, "diff_units": len(diff.get("units_changed", [])),
+        "exports": str(export_dir)}}
+    con.execute("insert or replace into meta.publication_journal values (?, ?, 'switching', ?, ?, null)",
+                [period_label, version, json.dumps({"moves": moves, "decision": decision}, ensure_ascii=False),
+                 datetime.now()])
+    _milestone("after_journal")
+    # 3. Switch every file, then mark the version published.
+    _complete_switch(con, period_label, version, moves, decision)
     return {"period_label": period_label, "version": version, "status": "published", "diff": diff,
             "published_db": str(home.published_db), "exports": str(export_dir)}
 
@@ -456,9 +591,11 @@ def reject(con: duckdb.DuckDBPyConnection, period_label: str, rejected_by: str, 
     return row[0]
 
 
-def export_parquet(con: duckdb.DuckDBPyConnection, home: Home, period_label: str, version: int) -> Path:
-    """Parquet copies of the analysts' tables for one published version (never the restricted ones)."""
-    out = home.exports / period_label / f"v{version}"
+def export_parquet(con: duckdb.DuckDBPyConnection, home: Home, period_label: str, version: int,
+                   staged: bool = False) -> Path:
+    """Parquet copies of the analysts' tables for one published version (never the restricted ones); `staged`
+    writes them to `.v<N>.building` beside the final folder, durable, for the publication switch to move."""
+    out = home.exports / period_label / (f".v{version}.building" if staged else f"v{version}")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -470,6 +607,8 @@ def export_parquet(con: duckdb.DuckDBPyConnection, home: Home, period_label: str
                 f" and publication_version = ?) to '{out / (table.name + '.parquet')}' (format parquet)",
                 [period_label, version],
             )
+    if staged:
+        _fsync(out)
     return out
 
 

@@ -10,13 +10,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.errors import lock_message
 from pipelines.home import Home
 from pipelines.periods import FIRST_QUARTER, check_refreshable, today_in_province
 
 
 @dataclass
 class RefreshOutcome:
-    """What a quarterly refresh did: success, why not, and the publication state it left."""
+    """What a refresh did: success, why not, and the publication state it left for each period it published
+    (the quarter, and the longer period of the run such as the year)."""
 
     period_label: str
     success: bool
@@ -26,6 +28,10 @@ class RefreshOutcome:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     log_path: Path | None = None
+    as_of: date | None = None
+    quarter_label: str = ""
+    publications: list[dict[str, Any]] = field(default_factory=list)  # one per published label, quarter first
+    repaired: list[str] = field(default_factory=list)  # interrupted publications completed before the run
 
 
 def prepare_environment(home: Home) -> None:
@@ -41,10 +47,18 @@ def prepare_environment(home: Home) -> None:
 
 
 def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None,
-                accept_warnings_reason: str | None = None, log_level: str = "WARNING") -> RefreshOutcome:
-    """Run the quarterly job for one quarter in this process and report what happened."""
-    period = check_refreshable(period_label, date.fromisoformat(FIRST_QUARTER), today_in_province())
+                accept_warnings_reason: str | None = None, log_level: str = "WARNING",
+                as_of: date | None = None, today: date | None = None) -> RefreshOutcome:
+    """Run the quarterly job in this process for a period as of a date and report what happened.
+
+    A closed quarter is scored final; the running quarter as of `as_of` (default today in the province),
+    provisional; a half-year, nine months or year runs on its last started quarter and is published with it.
+    """
+    today = today or today_in_province()
+    window = check_refreshable(period_label, date.fromisoformat(FIRST_QUARTER), today, as_of)
+    period = window.quarter
     prepare_environment(home)
+    repaired = recover_interrupted(home)
     import dagster as dg  # noqa: PLC0415 - after DAGSTER_HOME is set
 
     from pipelines.definitions import build_definitions  # noqa: PLC0415
@@ -60,41 +74,67 @@ def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None
         # The run's events are kept in the Dagster instance; the terminal only shows problems.
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
-    log_path = home.root / "logs" / f"refresh-{period.label}-{datetime.now():%Y%m%dT%H%M%S}.log"
+    from pipelines.partitions import AS_OF_TAG, PERIOD_TAG  # noqa: PLC0415
+
+    tags = {"chamdiem/trigger": "cli", AS_OF_TAG: (window.as_of or window.window_end).isoformat()}
+    if window.extra_periods:
+        tags[PERIOD_TAG] = window.period.label
+    log_path = home.root / "logs" / f"refresh-{window.period.label}-{datetime.now():%Y%m%dT%H%M%S}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dbt's and GX's own output goes to a log file; the terminal shows the outcome.
     with dg.DagsterInstance.get() as instance, log_path.open("w", encoding="utf-8") as log, \
             contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         result = job.execute_in_process(partition_key=period.partition_key, instance=instance,
                                         run_config=run_config, raise_on_error=False,
-                                        tags={"chamdiem/trigger": "cli"})
+                                        tags=tags)
     errors = []
-    is_new_version = None
+    new_versions: dict[str, bool] = {}
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            errors.append(f"{event.step_key}: {event.step_failure_data.error.message.strip()[:1500]}")
+            error = event.step_failure_data.error
+            # the step's own exception, not Dagster's wrapper around it
+            while error.cause is not None and "DagsterExecutionStepExecutionError" in (error.cls_name or ""):
+                error = error.cause
+            errors.append(f"{event.step_key}: {lock_message(error.message) or error.message.strip()[:1500]}")
         if event.is_step_materialization:
             materialization = event.step_materialization_data.materialization
             if materialization.asset_key.path == ["published", "analyst_warehouse"]:
-                value = materialization.metadata.get("is_new_version")
-                is_new_version = None if value is None else bool(value.value)
+                value = materialization.metadata.get("publications")
+                for item in (value.value if value is not None else []):
+                    new_versions[item["period"]] = bool(item["is_new_version"])
+    labels = list(dict.fromkeys([period.label, *window.extra_periods]))
     con = connect(home)
     try:
         gate = summarise(latest(con, period.label))
-        publication = {}
-        rows = []
+        publications = []
         if relation_exists(con, "meta.publications"):
-            rows = con.execute(
-                "select version, status, content_hash, decided_by from meta.publications where period_label = ?"
-                " order by version desc limit 1", [period.label]).fetchall()
-        if rows:
-            publication = dict(zip(("version", "status", "content_hash", "decided_by"), rows[0], strict=True))
-            # A re-run whose content equals the latest version made no new version.
-            publication["unchanged"] = is_new_version is False
+            for label in labels:
+                rows = con.execute(
+                    "select period_label, version, status, content_hash, decided_by, as_of from meta.publications"
+                    " where period_label = ? order by version desc limit 1", [label]).fetchall()
+                if rows:
+                    pub = dict(zip(("period_label", "version", "status", "content_hash", "decided_by", "as_of"),
+                                   rows[0], strict=True))
+                    # A re-run whose content equals the latest version made no new version.
+                    pub["unchanged"] = new_versions.get(label) is False
+                    publications.append(pub)
     finally:
         con.close()
     published_ok = result.success and not gate["blocking_failures"]
-    return RefreshOutcome(period.label, published_ok, result.run_id, publication, gate["blocking_failures"],
-                          gate["warnings"], errors, log_path)
+    main_pub = next((p for p in publications if p["period_label"] == window.period.label), {})
+    return RefreshOutcome(window.period.label, published_ok, result.run_id, main_pub, gate["blocking_failures"],
+                          gate["warnings"], errors, log_path, window.as_of, period.label, publications, repaired)
 
 
+def recover_interrupted(home: Home) -> list[str]:
+    """Complete a publication a crash interrupted and clean its leftovers, before anything else runs."""
+    from pipelines.publish import recover  # noqa: PLC0415
+    from pipelines.warehouse import connect  # noqa: PLC0415
+
+    if not home.working_db.exists():
+        return []
+    con = connect(home)
+    try:
+        return recover(con, home)
+    finally:
+        con.close()

@@ -8,7 +8,14 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.periods import FIRST_QUARTER, PeriodError, check_refreshable, refreshable_quarters, today_in_province
+from pipelines.periods import (
+    FIRST_QUARTER,
+    PeriodError,
+    check_refreshable,
+    quarter_of,
+    refreshable_quarters,
+    today_in_province,
+)
 
 FIRST = date.fromisoformat(FIRST_QUARTER)
 
@@ -22,14 +29,18 @@ def test_refreshable_quarters_end_with_the_last_closed_quarter():
     assert refreshable_quarters(FIRST, date(2025, 9, 30)) == []
 
 
+SPAN = "2025-Q3 to 2026-Q3, and 2026-Q4 as of today"
+
+
 @pytest.mark.parametrize(("label", "expected"), [
-    ("2026-Q4", "2026-Q4 is the current quarter (open until 2026-12-31); quarters that can be refreshed: "
-                "2025-Q3 to 2026-Q3"),
-    ("2027-Q2", "2027-Q2 has not started; quarters that can be refreshed: 2025-Q3 to 2026-Q3"),
-    ("2025-Q2", "2025-Q2 is before the first scored quarter; quarters that can be refreshed: 2025-Q3 to 2026-Q3"),
-    ("2026-11", "refresh takes a quarter such as 2026-Q3, not '2026-11'; quarters that can be refreshed: "
-                "2025-Q3 to 2026-Q3"),
-    ("2026-Q5", "period '2026-Q5': expected YYYY-Qn (2026-Q1), YYYY-MM (2026-03) or YYYY (2026)"),
+    ("2027-Q2", f"2027-Q2 has not started; periods that can be refreshed: {SPAN}"),
+    ("2027", f"2027 has not started; periods that can be refreshed: {SPAN}"),
+    ("2025-Q2", f"2025-Q2 is before the first scored quarter; periods that can be refreshed: {SPAN}"),
+    ("2024", f"2024 is before the first scored quarter; periods that can be refreshed: {SPAN}"),
+    ("2026-11", "2026-11: a month is not scored on its own (deliveries are quarterly); refresh its quarter 2026-Q4;"
+                f" periods that can be refreshed: {SPAN}"),
+    ("2026-Q5", "period '2026-Q5': expected YYYY-Qn (2026-Q4), YYYY-Hn (2026-H2), YYYY-9M (2026-9M) or YYYY "
+                "(2026), or YYYY-MM (2026-03) for a delivery"),
 ])
 def test_check_refreshable_names_the_periods_that_can_be_refreshed(label, expected):
     with pytest.raises(PeriodError) as err:
@@ -37,8 +48,53 @@ def test_check_refreshable_names_the_periods_that_can_be_refreshed(label, expect
     assert str(err.value) == expected
 
 
-def test_check_refreshable_accepts_a_closed_quarter():
-    assert check_refreshable(" 2026-Q2 ", FIRST, date(2026, 12, 4)).label == "2026-Q2"
+def test_an_as_of_date_in_the_future_or_before_the_period_is_refused():
+    with pytest.raises(PeriodError, match="--as-of 2026-12-05 is in the future"):
+        check_refreshable("2026-Q4", FIRST, date(2026, 12, 4), as_of=date(2026, 12, 5))
+    with pytest.raises(PeriodError, match="--as-of 2026-09-30 is before 2026-Q4 starts"):
+        check_refreshable("2026-Q4", FIRST, date(2026, 12, 4), as_of=date(2026, 9, 30))
+
+
+def test_check_refreshable_accepts_a_closed_quarter_as_final():
+    window = check_refreshable(" 2026-Q2 ", FIRST, date(2026, 12, 4))
+    assert (window.period.label, window.quarter.label, window.as_of) == ("2026-Q2", "2026-Q2", None)
+    assert window.window_end == date(2026, 6, 30)
+    assert window.dbt_vars() == {"as_of": "", "window_end": "2026-06-30", "extra_periods": ""}
+
+
+def test_the_running_quarter_is_scored_as_of_today_or_an_earlier_day():
+    window = check_refreshable("2026-Q4", FIRST, date(2026, 12, 4))
+    assert (window.quarter.label, window.as_of, window.window_end, window.is_partial) == (
+        "2026-Q4", date(2026, 12, 4), date(2026, 12, 4), True)
+    assert check_refreshable("2026-Q4", FIRST, date(2026, 12, 4), as_of=date(2026, 11, 30)).window_end == \
+        date(2026, 11, 30)
+    # A day after the quarter has ended the same refresh is final.
+    assert check_refreshable("2026-Q4", FIRST, date(2027, 1, 1)).as_of is None
+    # A closed quarter as of a day inside it is a provisional view of that day.
+    assert check_refreshable("2026-Q3", FIRST, date(2026, 12, 4), as_of=date(2026, 8, 15)).is_partial
+
+
+@pytest.mark.parametrize(("label", "quarter", "as_of", "extra", "window_end"), [
+    ("2026", "2026-Q4", date(2026, 12, 4), "2026", "2026-12-04"),       # the year-end in December
+    ("2026-H2", "2026-Q4", date(2026, 12, 4), "2026-H2", "2026-12-04"),
+    ("2026-9M", "2026-Q3", None, "2026-9M", "2026-09-30"),              # closed: runs on its last quarter
+    ("2026-H1", "2026-Q2", None, "2026-H1", "2026-06-30"),
+    ("2025", "2025-Q4", None, "2025", "2025-12-31"),
+])
+def test_longer_periods_run_on_their_last_started_quarter(label, quarter, as_of, extra, window_end):
+    window = check_refreshable(label, FIRST, date(2026, 12, 4))
+    assert (window.quarter.label, window.as_of, window.extra_periods, window.window_end.isoformat()) == (
+        quarter, as_of, [extra], window_end)
+
+
+def test_partitions_include_the_running_quarter():
+    from datetime import datetime  # noqa: PLC0415
+
+    from pipelines.partitions import quarterly_partitions  # noqa: PLC0415
+
+    keys = quarterly_partitions.get_partition_keys(current_time=datetime(2026, 12, 4, 12))
+    assert keys[0] == "2025-07-01"
+    assert keys[-1] == "2026-10-01"
 
 
 def test_cli_refresh_of_a_future_period_is_one_line(tmp_path):
@@ -47,9 +103,9 @@ def test_cli_refresh_of_a_future_period_is_one_line(tmp_path):
     assert "Traceback" not in result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1
-    assert lines[0].startswith("error: 2099-Q1 has not started; quarters that can be refreshed: 2025-Q3 to ")
+    assert lines[0].startswith("error: 2099-Q1 has not started; periods that can be refreshed: 2025-Q3 to ")
     last = refreshable_quarters(FIRST, today_in_province())[-1].label
-    assert lines[0].endswith(f"to {last}")
+    assert lines[0].endswith(f"to {last}, and {quarter_of(today_in_province()).label} as of today")
 
 
 def test_cli_unexpected_error_points_to_a_log_with_the_traceback(tmp_path, monkeypatch):

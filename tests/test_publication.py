@@ -25,19 +25,21 @@ def _marts(con: duckdb.DuckDBPyConnection, totals: dict[str, float]) -> None:
     for code, total in totals.items():
         rank = 1 + sum(1 for _c, t in ranked if round(t, 2) > round(total, 2))
         rows.append((
-            "2026-Q1", "quarter", code, f"Xã {code}", "commune", "communes", 16.0, 19.0, 15.0, 10.0, 5.0, 5.0,
+            "2026-Q1", "quarter", False, None, code, f"Xã {code}", "commune", "communes",
+            16.0, 19.0, 15.0, 10.0, 5.0, 5.0,
             total - 60.0, total, round(total, 2), rank, len(totals), None, None, None, RULE,
         ))
     con.execute(
-        """create table marts.unit_service_index (period_label varchar, period_type varchar, unit_code varchar,
+        """create table marts.unit_service_index (period_label varchar, period_type varchar, is_partial boolean,
+        as_of date, unit_code varchar,
         unit_name varchar, unit_kind varchar, peer_group varchar, g1_points double, g2_points double,
         g3_points double, g4_points double, g4a_points double, g4b_points double, g5_points double,
         total_points double, total_points_display double, rank_in_peer_group bigint, peer_group_size bigint,
         previous_rank bigint, rank_change bigint, previous_total_points double, rule_version varchar)""")
-    con.executemany("insert into marts.unit_service_index values (" + ",".join("?" * 21) + ")", rows)
+    con.executemany("insert into marts.unit_service_index values (" + ",".join("?" * 23) + ")", rows)
     con.execute(
         """create table marts.service_indicator_points as
-        select period_label, unit_code, '2.1' as indicator_id, 'Hồ sơ đúng hạn' as indicator_name_vi,
+        select period_label, is_partial, as_of, unit_code, '2.1' as indicator_id, 'Hồ sơ đúng hạn' as indicator_name_vi,
                'G2' as group_code, 'G2' as group5_code, 95.0 as numerator, 100.0 as denominator,
                95.0 as ratio_pct, 'percent' as ratio_kind, null::double as target_pct, 20.0 as max_points,
                g2_points as points,
@@ -152,3 +154,21 @@ def test_personal_data_stays_out_of_the_analyst_contract() -> None:
     assert "full_name" not in columns and "staff_id" not in columns
     restricted = publish.load_target("restricted")
     assert {"full_name", "staff_id"} <= {c for t in restricted.tables for c in t.columns}
+
+
+def test_a_restatement_diff_is_reproducible_at_the_published_precision(home: Home) -> None:
+    """Floating-point noise (1e-10) and a change below the second decimal make no 'changed' row and no -0.0;
+    the same two versions always give the same diff."""
+    con = connect(home)
+    _marts(con, {"07900": 80.0, "07894": 75.5, "07909": 70.25})
+    _load(con, "e" * 64)
+    publish.prepare_candidate(con, "2026-Q1", GATE_OK, RULE)
+    publish.approve(con, home, "2026-Q1", "Nguyễn Văn A")
+    _marts(con, {"07900": 80.0 + 1e-10, "07894": 75.5 - 1e-12, "07909": 71.25})
+    _load(con, "f" * 64)
+    publish.prepare_candidate(con, "2026-Q1", GATE_OK, RULE)
+    diff = publish.approve(con, home, "2026-Q1", "Trần Thị B")["diff"]
+    assert [(c["unit_code"], c["delta_points"]) for c in diff["units_changed"]] == [("07909", 1.0)]
+    assert publish._diff(con, "2026-Q1", 2, 1) == diff
+    assert "-0.0" not in json.dumps(diff)
+    con.close()

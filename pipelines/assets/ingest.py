@@ -5,8 +5,8 @@ import dagster as dg
 
 from pipelines.contracts import all_contracts
 from pipelines.ingest import ensure_schema, ingest_landing
-from pipelines.partitions import quarterly_partitions
-from pipelines.periods import labels_for_quarter, quarter_from_partition_key
+from pipelines.partitions import quarterly_partitions, run_window
+from pipelines.periods import labels_for_quarter, quarters_of
 from pipelines.resources import WarehouseResource
 
 FEEDS = tuple(all_contracts())
@@ -26,11 +26,14 @@ LOADS_KEY = dg.AssetKey(["meta", "loads"])
     can_subset=False,
 )
 def raw_feeds(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Load every file delivered for the quarter (its months and year too) and every reference snapshot."""
-    period = quarter_from_partition_key(context.partition_key)
+    """Load every file delivered for the quarter (its months and year too) and every reference snapshot; a run
+    of a longer period (half-year, nine months, year) loads each of its quarters up to the partition's."""
+    window = run_window(context)
+    period = window.quarter
     home = warehouse.home
     # Reference snapshots (units, procedures, products, staff) are loaded whatever their label.
-    labels = labels_for_quarter(period)
+    labels = list(dict.fromkeys(label for q in quarters_of(window.period) if q <= period
+                                for label in labels_for_quarter(q)))
     con = warehouse.connect()
     try:
         ensure_schema(con)

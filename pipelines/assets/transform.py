@@ -10,8 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from pipelines.dbt import MANIFEST_PATH, dbt_env, dbt_project, ensure_manifest, plan_build, record_build
-from pipelines.partitions import quarterly_partitions
-from pipelines.periods import quarter_from_partition_key
+from pipelines.partitions import quarterly_partitions, run_window
 from pipelines.quality.dbt_results import from_run_results
 from pipelines.quality.results import record
 from pipelines.resources import WarehouseResource
@@ -41,9 +40,10 @@ translator = ChamdiemTranslator(settings=DagsterDbtTranslatorSettings(enable_ass
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """`dbt build` for the quarter: the models downstream of feeds whose loads changed since the last
-    successful build (every model the first time, or when the project changed); test outcomes also go to the
-    gate record."""
-    period = quarter_from_partition_key(context.partition_key)
+    successful build (every model the first time, or when the project or the window changed); the window
+    (`as_of`, `window_end`, longer periods) reaches dbt as `--vars`; test outcomes also go to the gate record."""
+    window = run_window(context)
+    period = window.quarter
     home = warehouse.home
     settings = warehouse.settings
     os.environ.update(dbt_env(home.working_db))
@@ -52,10 +52,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     con = warehouse.connect()
     try:
         plan = plan_build(con, json.loads(MANIFEST_PATH.read_text(encoding="utf-8")),
-                          rebuild_all=settings.dbt_rebuild_all)
+                          rebuild_all=settings.dbt_rebuild_all, dbt_vars=window.dbt_vars())
     finally:
         con.close()
-    context.log.info(f"dbt build for {period.label}: {plan.describe()}")
+    context.log.info(f"dbt build for {period.label} (vars {window.dbt_vars()}): {plan.describe()}")
     # One target folder per home: dbt re-parses only the files that changed since the home's last build.
     invocation = dbt.cli(["build", *plan.cli_args()], context=context, raise_on_error=False,
                          target_path=home.dbt_target)

@@ -31,10 +31,8 @@ from pipelines.demo.service import (
     state_at,
 )
 from pipelines.demo.units import UNIT_COLUMNS, phu_tho_units
-from pipelines.periods import Period, parse_period
+from pipelines.periods import Period, parse_period, quarter_of
 
-# The demo's "today": no delivered date lies after it.
-DEMO_TODAY = date(2026, 9, 30)
 FIRST_QUARTER = parse_period("2025-Q3")
 
 DOSSIER_HEADERS_VI = [
@@ -213,35 +211,61 @@ def _plant_dossier_errors(
     return frame, bad
 
 
+def demo_quarters(as_of: date) -> tuple[str, ...]:
+    """Every quarter from the demo's first (2025-Q3) to the one running on `as_of`."""
+    out, quarter = [], FIRST_QUARTER
+    while quarter.start <= as_of:
+        out.append(quarter.label)
+        quarter = quarter_of(quarter.end + timedelta(days=1))
+    return tuple(out)
+
+
+def last_closed_month(as_of: date) -> str:
+    """The last month that has ended by `as_of` (the month itself on its last day)."""
+    month = parse_period(f"{as_of.year}-{as_of.month:02d}")
+    if month.end <= as_of:
+        return month.label
+    prev = month.start - timedelta(days=1)
+    return f"{prev.year}-{prev.month:02d}"
+
+
 def generate_demo(
     landing_root: Path,
     *,
     seed: int = 20260101,
-    quarters: Sequence[str] = ("2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"),
+    quarters: Sequence[str] | None = None,
     scale: float = 1.0,
-    people_year: int = 2026,
-    people_months_until: str = "2026-09",
+    people_year: int | None = None,
+    people_months_until: str | None = None,
     bad_rows: bool = True,
+    as_of: date = date(2026, 9, 30),
 ) -> DemoSummary:
     """Write every demo feed under `landing_root/<feed>/<period>/<file>` and return what was written.
 
-    Deterministic for a seed: the same arguments always give the same bytes. `scale` multiplies
-    volumes (dossiers, feedback, ratings, staff and their work items).
+    The province's systems are exported as of `as_of`: no delivered date lies after it, and the quarter
+    running on that day holds what happened up to it. By default every quarter from 2025-Q3 to the running one
+    is written, and the people feeds of `as_of`'s year up to its last closed month. Deterministic for a seed:
+    the same arguments always give the same bytes. `scale` multiplies volumes (dossiers, feedback, ratings,
+    staff and their work items).
     """
     landing_root = Path(landing_root)
     summary = DemoSummary(landing_root)
-    periods = sorted(parse_period(q) for q in quarters)
-    until = parse_period(people_months_until)
-    for period in [*periods, until]:
-        if period.end > DEMO_TODAY:
-            raise ValueError(f"period {period.label} ends after the demo's today ({DEMO_TODAY}); pick earlier periods")
+    periods = sorted(parse_period(q) for q in (quarters or demo_quarters(as_of)))
+    until = parse_period(people_months_until or last_closed_month(as_of))
+    people_year = people_year or until.start.year
+    for period in periods:
+        if period.start > as_of:
+            raise ValueError(f"period {period.label} starts after the demo's as-of date ({as_of}); pick earlier "
+                             "periods or a later --as-of")
+    if until.end > as_of:
+        raise ValueError(f"people months until {until.label} end after the demo's as-of date ({as_of})")
 
     units = phu_tho_units(seed)
     unit_codes = units["unit_code"].to_list()
     path = landing_root / "units" / periods[0].label / "danh_muc_don_vi.csv"
     summary.record(path, write_csv(units.select(UNIT_COLUMNS), path, separator=";", bom=True))
 
-    _write_service_quarters(summary, units, unit_codes, periods, seed, scale, bad_rows)
+    _write_service_quarters(summary, units, unit_codes, periods, seed, scale, bad_rows, as_of)
     _write_people_year(summary, units, seed, scale, people_year, until)
     return summary
 
@@ -254,6 +278,7 @@ def _write_service_quarters(
     seed: int,
     scale: float,
     bad_rows: bool,
+    as_of: date,
 ) -> None:
     root = summary.landing_root
     catalogue = build_catalogue(units, seed)
@@ -266,13 +291,19 @@ def _write_service_quarters(
     carried_feedback = None
     for number, quarter in enumerate(periods):
         index = _quarter_index(quarter)
-        ctx = QuarterContext(quarter, index, seed, scale, unit_rates(seed, units.height, index))
+        ctx = QuarterContext(quarter, index, seed, scale, unit_rates(seed, units.height, index),
+                             cutoff=as_of if as_of < quarter.end else None)
         label = quarter.label
         snapshot = history.snapshot(quarter, index)
         path = root / "procedures" / label / f"danh_muc_tthc_{label}.csv"
-        summary.record(path, write_csv(procedures_feed(snapshot), path))
+        feed = procedures_feed(snapshot)
+        if ctx.cutoff is not None:  # the running quarter's catalogue as of its day: nothing dated later
+            feed = _as_of_catalogue(feed, ctx.cutoff)
+        summary.record(path, write_csv(feed, path))
 
         lives = new_dossiers(ctx, snapshot, volumes, unit_codes)
+        if ctx.cutoff is not None:  # the running quarter: what has been received so far
+            lives = lives.filter(pl.col("received") <= ctx.end_min)
         if carried is not None:
             lives = pl.concat([carried, lives], how="vertical_relaxed")
         states = state_at(lives, ctx.end_min).sort("received", "dossier_id")
@@ -299,6 +330,8 @@ def _write_service_quarters(
 
         # Feedback: new items plus those still open at the previous quarter's end, with their new state.
         fb = feedback_lives(ctx, states, quiet, unit_codes)
+        if ctx.cutoff is not None:
+            fb = fb.filter(pl.col("received") <= ctx.end_min)
         if carried_feedback is not None:
             fb = pl.concat([carried_feedback, fb], how="vertical_relaxed")
         carried_feedback = fb.filter(pl.col("handled") > ctx.end_min)
@@ -306,6 +339,16 @@ def _write_service_quarters(
 
         ratings = ratings_for(ctx, states)
         _write_ratings(summary, ratings, ctx, rng if bad_rows else None, states)
+
+
+def _as_of_catalogue(feed: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The procedure catalogue as exported on `as_of`: announcements and publications after it not yet made."""
+    later = {c: pl.when(pl.col(c).cast(pl.Date, strict=False) <= as_of).then(pl.col(c))
+             for c in ("announced_on", "published_on") if c in feed.columns}
+    out = feed.with_columns(**{c: e.otherwise(None) for c, e in later.items()})
+    if "snapshot_date" in out.columns:
+        out = out.with_columns(snapshot_date=pl.lit(as_of).cast(out.schema["snapshot_date"], strict=False))
+    return out
 
 
 def _write_feedback(summary: DemoSummary, fb: pl.DataFrame, ctx: QuarterContext) -> None:
@@ -337,7 +380,7 @@ def _write_feedback(summary: DemoSummary, fb: pl.DataFrame, ctx: QuarterContext)
         path,
         FEEDBACK_HEADERS_VI,
         shown.rows(),
-        created=datetime(ctx.quarter.end.year, ctx.quarter.end.month, ctx.quarter.end.day, 17, 0),
+        created=datetime(ctx.last_day.year, ctx.last_day.month, ctx.last_day.day, 17, 0),
         sheet_name="PAKN",
         title_lines=(
             "UBND TỈNH PHÚ THỌ",

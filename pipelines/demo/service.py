@@ -8,6 +8,7 @@ in the next quarter with their new state, as the one-stop system re-exports them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -70,15 +71,21 @@ class QuarterContext:
     seed: int
     scale: float
     rates: dict[str, np.ndarray]
+    cutoff: date | None = None  # the running quarter is exported as of this day
 
     @property
     def start_min(self) -> int:
         return to_minutes(self.quarter.start)
 
     @property
+    def last_day(self) -> date:
+        """The last day the export covers: the quarter's, or the as-of day of a running quarter."""
+        return min(self.cutoff, self.quarter.end) if self.cutoff else self.quarter.end
+
+    @property
     def end_min(self) -> int:
-        """The last minute of the quarter (23:59 of its last day)."""
-        return to_minutes(self.quarter.end) + MINUTES_PER_DAY - 1
+        """The last minute of the export (23:59 of its last day)."""
+        return to_minutes(self.last_day) + MINUTES_PER_DAY - 1
 
     @property
     def tag(self) -> str:

@@ -51,6 +51,8 @@ LEVELS_335 = {
 
 PERIOD_TYPES = {"quarter": "Quý", "month": "Tháng", "year": "Năm", "half_year": "6 tháng", "nine_months": "9 tháng"}
 
+RATING_STATUSES = {"year_to_date": "Lũy kế đến ngày tính", "year_end": "Đánh giá cuối năm", "final": "Chính thức"}
+
 #: column -> value labels applied on export
 VALUE_LABELS: dict[str, dict[str, str]] = {
     "unit_kind": UNIT_KINDS,
@@ -58,6 +60,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "scoring_method": SCORING_METHODS,
     "level": LEVELS_335,
     "period_type": PERIOD_TYPES,
+    "rating_status": RATING_STATUSES,
 }
 
 HEADERS: dict[str, str] = {
@@ -118,6 +121,9 @@ HEADERS: dict[str, str] = {
     "uses_766": "Có dùng kết quả Chỉ số 766",
     "rule_set": "Bộ quy tắc",
     "publication_version": "Phiên bản công bố",
+    "is_partial": "Tạm tính (kỳ chưa kết thúc)",
+    "as_of": "Tính đến ngày",
+    "rating_status": "Tình trạng kết quả năm",
 }
 
 SHEET_NAMES: dict[str, str] = {

@@ -17,6 +17,7 @@ import duckdb
 
 from pipelines.home import Home
 from pipelines.outputs.queries import Query, load_queries
+from pipelines.warehouse import open_published as open_boundary
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,13 @@ def published_db_path() -> Path:
 
 
 def open_published() -> PublishedNotebook:
-    """Open the published file (see `published_db_path`) read-only, so a notebook can never change the
-    analysts' file, and create `CHAMDIEM_NOTEBOOK_OUT` (default: a new temporary folder)."""
+    """Open the published file (see `published_db_path`) behind the analysts' query boundary (read-only, no
+    other file reachable from SQL), so a notebook can never change the analysts' file, and create
+    `CHAMDIEM_NOTEBOOK_OUT` (default: a new temporary folder) for what the notebook writes from Python."""
     published_db = published_db_path()
     out_dir = Path(os.environ.get("CHAMDIEM_NOTEBOOK_OUT") or tempfile.mkdtemp(prefix="chamdiem-notebook-"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(published_db), read_only=True)
+    con = open_boundary(published_db)
     return PublishedNotebook(published_db, out_dir, con, load_queries())
 
 

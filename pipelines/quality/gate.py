@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -25,12 +26,12 @@ from pipelines.stewardship.report import collect_report, refresh_gate, write_qua
 
 
 def run_contract_gate(con: duckdb.DuckDBPyConnection, home: Home, period: Period, settings: Settings,
-                      run_id: str) -> list[GateResult]:
+                      run_id: str, as_of: date | None = None) -> list[GateResult]:
     """Checks of the raw feeds under their contracts, and anomaly findings (warnings), before scoring.
     The steward's quality report is written at once, so it exists even when the gate stops the run here."""
     rules = load_rules()
     results = contract_checks(con, period, settings)
-    findings = find_anomalies(con, period.label, rules)
+    findings = find_anomalies(con, period.label, rules, as_of=as_of)
     results += gate_results(findings, rules)
     record(con, period.label, run_id, results)
     # Kept for the candidate gate's report, which shows the same findings as long as the loads are unchanged.
@@ -40,7 +41,7 @@ def run_contract_gate(con: duckdb.DuckDBPyConnection, home: Home, period: Period
 
 
 def run_candidate_gate(con: duckdb.DuckDBPyConnection, home: Home, period: Period, settings: Settings,
-                       run_id: str) -> tuple[list[GateResult], Path | None]:
+                       run_id: str, as_of: date | None = None) -> tuple[list[GateResult], Path | None]:
     """Reconciliation and the GX checkpoint on the publication candidate (after scoring)."""
     rule_version = settings.service_index_rule_version
     results = reconciliation_checks(con, period, rule_version)
@@ -49,7 +50,7 @@ def run_candidate_gate(con: duckdb.DuckDBPyConnection, home: Home, period: Perio
     rules = load_rules()
     findings = load_findings(con, period.label, rules)
     if findings is None:
-        findings = find_anomalies(con, period.label, rules)
+        findings = find_anomalies(con, period.label, rules, as_of=as_of)
         store_findings(con, period.label, findings, rules)
     report = collect_report(con, home, period.label, findings)
     gx_results, docs = run_checkpoint(con, period, rule_version, home.report_dir(period.label))

@@ -791,8 +791,10 @@ def _unit_volumes(con: duckdb.DuckDBPyConnection, period: Period, rules: Anomaly
     ).fetchall()
 
 
-def _volume(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRules) -> list[Finding]:
-    """`no_data` and `too_little_data`: a unit's row count against its own history, else against its peers."""
+def _volume(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRules,
+            elapsed: float = 1.0) -> list[Finding]:
+    """`no_data` and `too_little_data`: a unit's row count against its own history (scaled by the share of the
+    period `elapsed` for a running one), else against its peers."""
     findings = []
     feeds = set(rules.params("no_data").get("feeds", []) if rules.enabled("no_data") else [])
     feeds |= set(rules.params("too_little_data").get("feeds", []) if rules.enabled("too_little_data") else [])
@@ -803,6 +805,7 @@ def _volume(con: duckdb.DuckDBPyConnection, period: Period, rules: AnomalyRules)
         if not files:
             continue  # reported once by feed_missing
         for unit, n, history_n, peer_n in _unit_volumes(con, period, rules, feed):
+            history_n = None if history_n is None else history_n * elapsed
             finding = _volume_finding(period, rules, feed, unit, n, history_n, peer_n, files)
             if finding is not None:
                 findings.append(finding)
@@ -860,10 +863,11 @@ RULE_FUNCTIONS: dict[str, Callable[[duckdb.DuckDBPyConnection, Period, AnomalyRu
 
 
 def find_anomalies(con: duckdb.DuckDBPyConnection, period_label: str,
-                   rules: AnomalyRules | None = None) -> list[Finding]:
+                   rules: AnomalyRules | None = None, as_of: date | None = None) -> list[Finding]:
     """Every anomaly finding of the period in the working warehouse, ordered by rule, unit and metric.
 
-    Reads `meta.loads` and the `raw.<feed>` tables of current loads only; never writes.
+    Reads `meta.loads` and the `raw.<feed>` tables of current loads only; never writes. For a period still
+    running on `as_of`, volumes are compared with the earlier quarters' scaled to the share of it elapsed.
     """
     rules = rules or load_rules()
     period = parse_period(period_label)
@@ -873,7 +877,10 @@ def find_anomalies(con: duckdb.DuckDBPyConnection, period_label: str,
     for code, function in RULE_FUNCTIONS.items():
         if rules.enabled(code):
             findings += function(con, period, rules)
-    findings += _volume(con, period, rules)
+    elapsed = 1.0
+    if as_of is not None and period.start <= as_of < period.end:
+        elapsed = ((as_of - period.start).days + 1) / ((period.end - period.start).days + 1)
+    findings += _volume(con, period, rules, elapsed)
     order = {code: i for i, code in enumerate(rules.rules)}
     return sorted(findings, key=lambda f: (order.get(f.finding_code, 99), f.unit_code or "", f.metric))
 

@@ -1,4 +1,5 @@
-{#- One row per evaluation year with the Decree 335 parameters that apply to it, typed.
+{#- One row per evaluation year with the Decree 335 parameters that apply to it, typed, and how final its
+    rating is on var `as_of`: year_to_date, year_end (on or after year_end_rating_from) or final (the year ended).
     The rule set is chosen by var ratings335_rule_set; for every key the version whose validity covers the
     year applies (the latest effective_from wins when a key changes within the year). -#}
 {%- set params = [
@@ -39,6 +40,8 @@
     ('agency_766_g5_max', 'double'),
     ('agency_766_g3g4_max', 'double'),
     ('cap_head_by_unit_rating', 'boolean'),
+    ('year_end_open_periods', 'varchar'),
+    ('year_end_rating_from', 'varchar'),
 ] -%}
 
 with config as (
@@ -114,8 +117,23 @@ pivoted as (
     group by year
 ),
 
+as_of as (
+    -- var `as_of`: the day a yearly rating made before the year ends is computed to
+    select try_cast(nullif('{{ var("as_of", "") }}', '') as date) as as_of_date
+),
+
 final as (
-    select * from pivoted
+    select
+        p.*,
+        case when a.as_of_date < make_date(p.year, 12, 31) then a.as_of_date end as as_of,
+        case
+            when a.as_of_date is null or a.as_of_date >= make_date(p.year, 12, 31) then 'final'
+            when a.as_of_date >= cast(p.year || '-' || coalesce(p.year_end_rating_from, '12-01') as date)
+                then 'year_end'
+            else 'year_to_date'
+        end as rating_status
+    from pivoted as p
+    cross join as_of as a
 )
 
 select * from final

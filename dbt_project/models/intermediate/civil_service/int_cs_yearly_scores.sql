@@ -2,9 +2,27 @@
     Everyone active in the year (HR rows of the year's snapshot overlapping the year, rated categories) or
     scored in it gets a row. Y = mean of the valid S_p over every unit served in the year; the rating unit is
     the unit at year end, so movers are rated by the new unit. Levels compare Y after a 6-decimal guard
-    (classification_rounding = 2dp rounds half-up to 2 decimals first). Overrides apply before the quota. -#}
-with scores as (
+    (classification_rounding = 2dp rounds half-up to 2 decimals first). Overrides apply before the quota.
+    Before the year ends (var as_of) the periods still running count as delivered so far, or not at all under
+    year_end_open_periods = exclude. -#}
+with all_scores as (
     select * from {{ ref('int_cs_period_scores') }}
+),
+
+rule_years as (
+    select * from {{ ref('int_cs_rule_params') }}
+),
+
+scores as (
+    -- a rating made before the year ends (var as_of): periods still running count unless
+    -- year_end_open_periods = exclude
+    select s.*
+    from all_scores as s
+    left join rule_years as ry on ry.year = year(s.period_start)
+    where ry.as_of is null
+        or coalesce(ry.year_end_open_periods, 'include') = 'include'
+        or cast(s.period_start + case when s.period_type = 'quarter' then interval 3 month
+                                      else interval 1 month end - interval 1 day as date) <= ry.as_of
 ),
 
 staff as (

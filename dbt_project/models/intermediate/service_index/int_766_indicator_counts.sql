@@ -1,5 +1,6 @@
 -- Numerator and denominator of every sub-indicator per (rule_version, period, unit): quarters from the
--- classified rows, years as the sum of their quarters' numerators and denominators (spec §7.2).
+-- classified rows; years, half-years and nine months as the sum of their quarters' numerators and
+-- denominators (spec §7.2).
 with rule_periods as (
     select * from {{ ref('int_766_rule_periods') }}
 ),
@@ -346,18 +347,28 @@ quarter_rows as (
     from quarter_long
 ),
 
+longer_periods as (
+    -- years, half-years and nine months: the quarters they contain
+    select l.period_label, q.period_label as quarter_label
+    from periods as l
+    inner join periods as q
+        on q.period_type = 'quarter' and q.period_start between l.period_start and l.period_end
+    where l.period_type <> 'quarter'
+),
+
 year_rows as (
     select
         q.rule_version,
-        cast(q.period_year as varchar) as period_label,
+        lp.period_label,
         q.unit_code,
         q.indicator_id,
         sum(q.numerator) as numerator,
         sum(q.denominator) as denominator
     from quarter_rows as q
+    inner join longer_periods as lp on q.period_label = lp.quarter_label
     inner join rule_periods as rp
         on q.rule_version = rp.rule_version
-        and cast(q.period_year as varchar) = rp.period_label
+        and lp.period_label = rp.period_label
     group by all
 ),
 

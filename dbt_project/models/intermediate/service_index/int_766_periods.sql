@@ -1,5 +1,8 @@
--- Periods scored: every quarter delivered by a quarterly feed, plus the calendar year of each of them
--- (scored from summed quarterly numerators and denominators, spec §7.2).
+-- Periods scored: every quarter delivered by a quarterly feed, the calendar year of each of them, and the
+-- half-years and nine months asked for in var `extra_periods` (longer periods are scored from their quarters'
+-- summed numerators and denominators, spec §7.1-7.2). Within the window of a refresh (var `window_end`) no
+-- later delivery is read; the quarter running on var `as_of` is scored to that day (its period_end is the
+-- as-of date) and flagged is_partial (spec §7.4, §7.7).
 with dossier_labels as (
     select distinct delivery_period_label as period_label from {{ ref('stg_dossiers') }}
 ),
@@ -20,7 +23,12 @@ quarter_labels as (
     select period_label from rating_labels
 ),
 
-quarters as (
+as_of as (
+    -- optional var `as_of` (YYYY-MM-DD): periods ending after it are still running
+    select try_cast(nullif('{{ var("as_of", "") }}', '') as date) as as_of_date
+),
+
+quarters_nominal as (
     select
         period_label,
         'quarter' as period_type,
@@ -30,6 +38,21 @@ quarters as (
         3 as months
     from quarter_labels
     where regexp_full_match(period_label, '\d{4}-Q[1-4]')
+),
+
+quarters as (
+    -- the running quarter is scored to the as-of date; a quarter starting after it is not scored
+    select
+        q.period_label,
+        q.period_type,
+        q.period_start,
+        case when a.as_of_date < q.period_end then a.as_of_date else q.period_end end as period_end,
+        q.period_end as nominal_period_end,
+        q.period_year,
+        q.months
+    from quarters_nominal as q
+    cross join as_of as a
+    where a.as_of_date is null or q.period_start <= a.as_of_date
 ),
 
 years as (
@@ -45,36 +68,70 @@ years as (
     group by period_year
 ),
 
-as_of as (
-    -- optional var `as_of` (YYYY-MM-DD): periods ending after it are still running
-    select try_cast(nullif('{{ var("as_of", "") }}', '') as date) as as_of_date
+extra_labels as (
+    select trim(label) as period_label
+    from (select unnest(string_split('{{ var("extra_periods", "") }}', ',')) as label)
+    where trim(label) <> ''
+),
+
+extra_bounds as (
+    select
+        period_label,
+        case when period_label like '%-9M' then 'nine_months' else 'half_year' end as period_type,
+        make_date(cast(left(period_label, 4) as integer),
+                  case when period_label like '%-H2' then 7 else 1 end, 1) as period_start,
+        cast(make_date(cast(left(period_label, 4) as integer),
+                       case when period_label like '%-H1' then 6 when period_label like '%-H2' then 12 else 9 end, 1)
+            + interval 1 month - interval 1 day as date) as period_end,
+        cast(left(period_label, 4) as integer) as period_year,
+        case when period_label like '%-9M' then 9 else 6 end as months
+    from extra_labels
+    where regexp_full_match(period_label, '\d{4}-(H[12]|9M)')
+),
+
+extras as (
+    select e.*, count(q.period_label) as quarters_present
+    from extra_bounds as e
+    inner join quarters as q on q.period_start between e.period_start and e.period_end
+    group by all
+),
+
+longer as (
+    select * from years
+    union all
+    select * from extras
 ),
 
 quarters_flagged as (
     select
-        q.*,
+        q.* exclude (nominal_period_end),
         1 as quarters_present,
-        coalesce(a.as_of_date < q.period_end, false) as is_partial
+        coalesce(a.as_of_date < q.nominal_period_end, false) as is_partial,
+        case when a.as_of_date < q.nominal_period_end then a.as_of_date end as as_of
     from quarters as q
     cross join as_of as a
 ),
 
-years_flagged as (
+longer_flagged as (
+    -- a year, half-year or nine months is partial while a quarter of it is missing or still running
     select
         y.*,
-        y.quarters_present < 4 or coalesce(a.as_of_date < y.period_end, false) as is_partial
-    from years as y
+        y.quarters_present < y.months // 3 or coalesce(a.as_of_date < y.period_end, false) as is_partial,
+        case when a.as_of_date < y.period_end then a.as_of_date end as as_of
+    from longer as y
     cross join as_of as a
 ),
 
 unioned as (
     select
-        period_label, period_type, period_start, period_end, period_year, months, quarters_present, is_partial
+        period_label, period_type, period_start, period_end, period_year, months, quarters_present, is_partial,
+        as_of
     from quarters_flagged
     union all
     select
-        period_label, period_type, period_start, period_end, period_year, months, quarters_present, is_partial
-    from years_flagged
+        period_label, period_type, period_start, period_end, period_year, months, quarters_present, is_partial,
+        as_of
+    from longer_flagged
 ),
 
 final as (
@@ -86,6 +143,12 @@ final as (
                     when right(period_label, 1) = '1' then cast(period_year - 1 as varchar) || '-Q4'
                     else left(period_label, 6) || cast(cast(right(period_label, 1) as integer) - 1 as varchar)
                 end
+            when period_type = 'half_year'
+                then case
+                    when right(period_label, 1) = '1' then cast(period_year - 1 as varchar) || '-H2'
+                    else left(period_label, 5) || 'H1'
+                end
+            when period_type = 'nine_months' then cast(period_year - 1 as varchar) || '-9M'
             else cast(period_year - 1 as varchar)
         end as previous_period_label
     from unioned

@@ -56,6 +56,7 @@ final as (
         p.period_start,
         p.period_end,
         p.is_partial,
+        p.as_of,
         p.previous_period_label,
         pv.unit_code,
         u.unit_name,

@@ -100,4 +100,9 @@ final as (
     from capped
 )
 
-select * from final
+select
+    f.*,
+    ry.rating_status,
+    ry.as_of
+from final as f
+left join {{ ref('int_cs_rule_params') }} as ry on ry.year = f.year

@@ -16,7 +16,9 @@ final as (
         count(*) filter (where final_level is not null) as rated_count,
         count(*) as total_count,
         any_value(rule_set) as rule_set,
-        any_value(engine_version) as engine_version
+        any_value(engine_version) as engine_version,
+        any_value(rating_status) as rating_status,
+        any_value(as_of) as as_of
     from ratings
     group by year, rating_unit_code, task_group
 )

@@ -19,6 +19,7 @@ final as (
         p.period_start,
         p.period_end,
         p.is_partial,
+        p.as_of,
         i.unit_code,
         i.admin_level,
         i.indicator_id,

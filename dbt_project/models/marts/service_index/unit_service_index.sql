@@ -43,6 +43,7 @@ final as (
         cur.period_start,
         cur.period_end,
         cur.is_partial,
+        cur.as_of,
         cur.unit_code,
         cur.unit_name,
         cur.unit_kind,

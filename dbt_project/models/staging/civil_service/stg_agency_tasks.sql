@@ -1,5 +1,5 @@
 with source as (
-    {{ current_rows('agency_tasks') }}
+    {{ current_rows('agency_tasks', dated_by='assigned_on') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    {{ current_rows('discipline') }}
+    {{ current_rows('discipline', dated_by='decided_on') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    {{ current_rows('dossiers') }}
+    {{ current_rows('dossiers', dated_by='received_at') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    {{ current_rows('feedback') }}
+    {{ current_rows('feedback', dated_by='received_at') }}
 ),
 
 renamed as (

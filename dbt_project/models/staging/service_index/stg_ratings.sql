@@ -1,5 +1,5 @@
 with source as (
-    {{ current_rows('ratings') }}
+    {{ current_rows('ratings', dated_by='rated_at') }}
 ),
 
 renamed as (
