@@ -86,6 +86,11 @@ def _report_publication(pub: dict) -> None:
                       f"approval[/]{provisional}. Next: chamdiem publish --period {label} --approve --by NAME")
 
 
+def _tell_waiting(holder: dict) -> None:
+    console.print(f"  [yellow]waiting[/]: {holder.get('what')} (process {holder.get('pid')}, since "
+                  f"{holder.get('since', '?')}) holds this home; this run starts when it ends")
+
+
 def _as_of_option(value: str | None):
     from datetime import date  # noqa: PLC0415
 
@@ -129,7 +134,7 @@ def refresh(ctx: click.Context, period: str, as_of, approve: bool, approved_by: 
     started = time.perf_counter()
     with console.status(f"Refreshing {period} (ingest, dbt build, quality gate)..."):
         outcome = run_refresh(home, period, approved_by=approved_by if approve else None,
-                              accept_warnings_reason=accept_warnings, as_of=as_of)
+                              accept_warnings_reason=accept_warnings, as_of=as_of, on_wait=_tell_waiting)
     _report_refresh(outcome, home)
     console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]}, log {outcome.log_path})")
     if outcome.blocking_failures or outcome.errors:
@@ -308,7 +313,7 @@ def year_end(ctx: click.Context, year: int, as_of, approve: bool, approved_by: s
     started = time.perf_counter()
     with console.status(f"Year-end {year} (ingest, dbt build, quality gate, yearly publication)..."):
         outcome = run_refresh(home, str(year), approved_by=approved_by if approve else None,
-                              accept_warnings_reason=accept_warnings, as_of=as_of)
+                              accept_warnings_reason=accept_warnings, as_of=as_of, on_wait=_tell_waiting)
     _report_refresh(outcome, home)
     console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]}, log {outcome.log_path})")
     if outcome.blocking_failures or outcome.errors:

@@ -25,6 +25,37 @@ def dbt_executable() -> Path:
     return Path(sys.executable).with_name("dbt")
 
 
+_GUARD = """#!{python}
+# Written by chamdiem: runs dbt as a child that dies with its parent (PR_SET_PDEATHSIG), so a killed refresh
+# never leaves a dbt process holding the warehouse.
+import ctypes, os, signal, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+if os.getppid() == 1:  # the parent is already gone
+    sys.exit(1)
+os.execv({dbt!r}, [{dbt!r}, *sys.argv[1:]])
+"""
+
+
+def guarded_dbt_executable(home_root: Path) -> Path:
+    """An executable under `<home>/bin` that runs this environment's dbt as a child bound to its parent's
+    life (Linux); elsewhere the plain dbt executable."""
+    if not sys.platform.startswith("linux"):
+        return dbt_executable()
+    return write_guard(home_root / "bin" / "dbt", dbt_executable())
+
+
+def write_guard(path: Path, target: Path) -> Path:
+    """Write (when it differs) the executable at `path` that execs `target` bound to its parent's life."""
+    text = _GUARD.format(python=sys.executable, dbt=str(target))
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o755)
+        os.replace(tmp, path)
+    return path
+
+
 def dbt_env(warehouse: Path | None = None) -> dict[str, str]:
     """Environment for dbt: no anonymous statistics, no version check, our profile and warehouse."""
     env = dict(os.environ)

@@ -85,6 +85,13 @@ class Home:
                 "event_log_storage:\n  module: pipelines.dagster_storage\n  class: LocalSqliteEventLogStorage\n"
                 "  config:\n    base_dir: history/runs\n"
             )
+        if "run_coordinator" not in text and "pipelines.dagster_storage" in text:
+            # Runs launched by the UI, the schedule or the sensor wait in Dagster's queue and run one at a time;
+            # the CLI's in-process runs take the same home run lock (pipelines/locks.py) as every run's first step.
+            text += (
+                "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: QueuedRunCoordinator\n"
+                "  config:\n    max_concurrent_runs: 1\n"
+            )
         # Homes made before the path was relative (or copied from another place) name an absolute folder.
         text = re.sub(r"(?m)^(    base_dir: )\"?/[^\n]*/history/runs\"?$", r"\1history/runs", text)
         if text != original:

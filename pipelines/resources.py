@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
-from pipelines.dbt import dbt_executable, dbt_project
+from pipelines.dbt import dbt_project, guarded_dbt_executable
 from pipelines.home import Home
 from pipelines.settings import Settings
 from pipelines.warehouse import connect
@@ -50,7 +50,7 @@ def build_resources(home_dir: str = "") -> dict[str, object]:
         "dbt": ChamdiemDbtCliResource(
             project_dir=dbt_project,
             profiles_dir=str(dbt_project.profiles_dir),
-            dbt_executable=str(dbt_executable()),
+            dbt_executable=str(guarded_dbt_executable(Home.from_env(home_dir or None).root)),
             global_config_flags=["--no-use-colors", "--no-send-anonymous-usage-stats"],
         ),
     }

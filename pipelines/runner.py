@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 from pipelines.errors import lock_message
 from pipelines.home import Home
-from pipelines.periods import FIRST_QUARTER, check_refreshable, today_in_province
+from pipelines.periods import FIRST_QUARTER, RefreshWindow, check_refreshable, today_in_province
 
 
 @dataclass
@@ -48,16 +49,29 @@ def prepare_environment(home: Home) -> None:
 
 def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None,
                 accept_warnings_reason: str | None = None, log_level: str = "WARNING",
-                as_of: date | None = None, today: date | None = None) -> RefreshOutcome:
+                as_of: date | None = None, today: date | None = None,
+                on_wait: Callable[[dict[str, object]], None] | None = None) -> RefreshOutcome:
     """Run the quarterly job in this process for a period as of a date and report what happened.
 
     A closed quarter is scored final; the running quarter as of `as_of` (default today in the province),
     provisional; a half-year, nine months or year runs on its last started quarter and is published with it.
+    Runs of one home go one at a time: while another holds the home, this one waits (`on_wait` is told who).
     """
+    from pipelines.locks import hold_run_lock, release_run_lock  # noqa: PLC0415
+
     today = today or today_in_province()
     window = check_refreshable(period_label, date.fromisoformat(FIRST_QUARTER), today, as_of)
-    period = window.quarter
     prepare_environment(home)
+    hold_run_lock(home, f"chamdiem refresh --period {window.period.label}", on_wait=on_wait)
+    try:
+        return _run_refresh_locked(home, window, approved_by, accept_warnings_reason, log_level)
+    finally:
+        release_run_lock(home)
+
+
+def _run_refresh_locked(home: Home, window: RefreshWindow, approved_by: str | None,
+                        accept_warnings_reason: str | None, log_level: str) -> RefreshOutcome:
+    period = window.quarter
     repaired = recover_interrupted(home)
     import dagster as dg  # noqa: PLC0415 - after DAGSTER_HOME is set
 
@@ -76,7 +90,8 @@ def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None
     }
     from pipelines.partitions import AS_OF_TAG, PERIOD_TAG  # noqa: PLC0415
 
-    tags = {"chamdiem/trigger": "cli", AS_OF_TAG: (window.as_of or window.window_end).isoformat()}
+    tags = {"chamdiem/trigger": "cli", "chamdiem/pid": str(os.getpid()),
+            AS_OF_TAG: (window.as_of or window.window_end).isoformat()}
     if window.extra_periods:
         tags[PERIOD_TAG] = window.period.label
     log_path = home.root / "logs" / f"refresh-{window.period.label}-{datetime.now():%Y%m%dT%H%M%S}.log"
@@ -84,6 +99,7 @@ def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None
     # dbt's and GX's own output goes to a log file; the terminal shows the outcome.
     with dg.DagsterInstance.get() as instance, log_path.open("w", encoding="utf-8") as log, \
             contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        repaired += fail_orphaned_runs(instance)
         result = job.execute_in_process(partition_key=period.partition_key, instance=instance,
                                         run_config=run_config, raise_on_error=False,
                                         tags=tags)
@@ -124,6 +140,31 @@ def run_refresh(home: Home, period_label: str, *, approved_by: str | None = None
     main_pub = next((p for p in publications if p["period_label"] == window.period.label), {})
     return RefreshOutcome(window.period.label, published_ok, result.run_id, main_pub, gate["blocking_failures"],
                           gate["warnings"], errors, log_path, window.as_of, period.label, publications, repaired)
+
+
+def fail_orphaned_runs(instance) -> list[str]:
+    """Mark failed the runs a dead CLI process left STARTED: their process (tag chamdiem/pid) is gone, and this
+    process holds the home's run lock, so no run of this home is executing."""
+    from dagster import DagsterRunStatus, RunsFilter  # noqa: PLC0415
+
+    repaired = []
+    runs = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING]))
+    for run in runs:
+        pid = run.tags.get("chamdiem/pid")
+        if pid and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            instance.report_run_failed(run, message=f"the process {pid} running it ended without finishing it")
+            repaired.append(f"run {run.run_id[:8]}: left started by process {pid}, which ended; marked failed")
+    return repaired
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def recover_interrupted(home: Home) -> list[str]:

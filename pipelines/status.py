@@ -5,13 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.home import Home
-from pipelines.warehouse import connect, relation_exists
+from pipelines.locks import lock_holder
+from pipelines.warehouse import connect, open_published, relation_exists
 
 Table = tuple[str, list[str], list[tuple[Any, ...]]]
 
 
+def running_tables(home: Home, holder: dict[str, Any]) -> list[Table]:
+    """What status can show while a run holds the working warehouse: the run, and the published register read
+    from the analysts' file (which the run never holds)."""
+    out: list[Table] = [("Running now", ["what", "process", "since"],
+                         [(holder.get("what"), holder.get("pid"), holder.get("since"))])]
+    if home.published_db.exists():
+        con = open_published(home.published_db)
+        try:
+            rows = con.execute(
+                "select period_label, version, approved_by, strftime(approved_at, '%Y-%m-%d %H:%M'),"
+                " case when is_provisional then 'provisional as of ' || strftime(as_of, '%Y-%m-%d') else 'final' end"
+                " from publications order by period_label, version").fetchall()
+        finally:
+            con.close()
+        out.append(("Published versions (analysts' file)", ["period", "version", "approved by", "approved at",
+                                                             "state"], rows))
+    return out
+
+
 def status_tables(home: Home) -> list[Table]:
-    """Tables for the status command (read-only queries of the working warehouse)."""
+    """Tables for the status command (read-only queries of the working warehouse); while a run holds the
+    warehouse, the run and the published register instead."""
+    holder = lock_holder(home)
+    if holder is not None:
+        return running_tables(home, holder)
     con = connect(home, read_only=True)
     out: list[Table] = []
     try:

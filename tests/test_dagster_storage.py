@@ -47,6 +47,8 @@ def test_ensure_keeps_an_operator_storage_choice(tmp_path) -> None:
     fresh = Home(tmp_path / "other").ensure()
     text = (fresh.dagster_home / "dagster.yaml").read_text()
     assert "telemetry:\n  enabled: false" in text and "class: LocalSqliteEventLogStorage" in text
+    # runs launched by the UI, the schedule or the sensor queue and run one at a time
+    assert "class: QueuedRunCoordinator" in text and "max_concurrent_runs: 1" in text
 
 
 def test_a_copied_home_keeps_its_dagster_history_inside_itself(tmp_path, monkeypatch):

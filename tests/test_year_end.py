@@ -69,6 +69,25 @@ def test_rerunning_an_earlier_unchanged_quarter_makes_no_new_version(home) -> No
     con.close()
 
 
+def test_two_refreshes_started_together_run_one_after_the_other(home) -> None:
+    """Two operators start refreshes of one home at once: the second waits for the first; both end well."""
+    import subprocess
+    import sys
+
+    def start(period: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "--home", str(home.root), "refresh",
+                                 "--period", period, "--approve", "--by", STEWARD],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    first, second = start("2026-Q1"), start("2026-Q3")
+    outputs = [p.communicate(timeout=600)[0] for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], outputs
+    joined = " ".join(" ".join(o.split()) for o in outputs)
+    assert "2026-Q1: unchanged" in joined and "2026-Q3: unchanged" in joined, outputs
+    assert "waiting" in joined  # one of them saw the other holding the home
+    assert "Traceback" not in joined and "lock" not in joined.lower()
+
+
 def test_a_restatement_of_q2_holds_no_row_of_q3(home) -> None:
     """One Q2 dossier file changes after Q3 was published: Q2 version 2 is scored from data up to 30 June only,
     its yearly tables are the year to June, and the analysts' yearly view still shows the year to September."""
@@ -170,6 +189,64 @@ def test_the_running_quarter_is_provisional_and_the_year_end_is_published(home) 
     finally:
         con.close()
     assert gap[1] > 100 and gap[0] == 0
+
+
+def _disclosed(rows, quota: dict, k: int = 5) -> int:
+    """People whose level an analyst can read off the level distribution (and quota use) of one version: a
+    visible or derivable count of 1..k-1, or a group whose rated members all share a level."""
+    disclosed = 0
+    for key, counts, total in rows:
+        visible = [c for c in counts if c is not None]
+        hidden = len(counts) - len(visible)
+        known = list(counts)
+        if hidden == 1:  # the one hidden cell is the total minus the others
+            known[counts.index(None)] = total - sum(visible)
+        xs_from_quota = quota.get(key)
+        if known[0] is None and xs_from_quota is not None:
+            known[0] = xs_from_quota
+        levels = [c for c in known[:4] if c is not None]
+        rated = total - known[4] if known[4] is not None and None not in known[:4] else None
+        if rated and rated in levels:
+            disclosed += rated
+            continue
+        disclosed += sum(c for c in known if c is not None and 0 < c < k)
+    return disclosed
+
+
+def test_no_individual_level_can_be_read_off_the_published_aggregates(home) -> None:
+    """The attack of the issue, on the December year-end: small groups, groups sharing one level, a cell
+    derived from the total or from the quota table. Unprotected, it finds people; published, no one."""
+    levels = ("xs_count", "tot_count", "ht_count", "kht_count", "not_rated_count")
+
+    def attack(con, distribution: str, quota: str) -> int:
+        rows = [((y, u, g), list(c), t) for y, u, g, *c, t in con.execute(
+            f"select year, unit_code, task_group, {', '.join(levels)}, total_count from {distribution}"
+            " where year = 2026").fetchall()]
+        xs = {(y, u, g): x for y, u, g, x in con.execute(
+            f"select year, unit_code, task_group, xs_final from {quota} where year = 2026").fetchall()}
+        return _disclosed(rows, xs)
+
+    con = _working(home)
+    try:
+        unprotected = attack(con, "marts.civil_service_level_distribution", "marts.civil_service_quota_usage")
+        people = con.execute("select count(*) from marts.civil_servant_yearly_ratings where year = 2026").fetchone()[0]
+    finally:
+        con.close()
+    assert unprotected > 0.05 * people  # the attack works on unprotected counts
+    con = _published(home)
+    try:
+        assert attack(con, "civil_service_level_distribution", "civil_service_quota_usage") == 0
+        # and every version ever published for the year, not only the latest
+        for (label, version) in con.execute("select distinct period_label_published, publication_version"
+                                           " from versions.civil_service_level_distribution").fetchall():
+            where = f"where period_label_published = '{label}' and publication_version = {version}"
+            assert attack(con, f"(select * from versions.civil_service_level_distribution {where})",
+                          f"(select * from versions.civil_service_quota_usage {where})") == 0, (label, version)
+        suppressed = con.execute("select count(*) filter (where is_suppressed), count(*)"
+                                 " from civil_service_level_distribution").fetchone()
+    finally:
+        con.close()
+    assert 0 < suppressed[0] <= suppressed[1]
 
 
 def test_after_the_year_closes_the_year_end_is_final_with_a_diff(home, monkeypatch) -> None:

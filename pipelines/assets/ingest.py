@@ -5,6 +5,7 @@ import dagster as dg
 
 from pipelines.contracts import all_contracts
 from pipelines.ingest import ensure_schema, ingest_landing
+from pipelines.locks import hold_run_lock
 from pipelines.partitions import quarterly_partitions, run_window
 from pipelines.periods import labels_for_quarter, quarters_of
 from pipelines.resources import WarehouseResource
@@ -31,6 +32,11 @@ def raw_feeds(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     window = run_window(context)
     period = window.quarter
     home = warehouse.home
+    # One run at a time per home: a run launched by Dagster waits here while another holds the home (the CLI
+    # took the lock before starting this run in its own process, so there this is a no-op).
+    hold_run_lock(home, f"Dagster run {context.run.run_id[:8]} ({period.label})",
+                  on_wait=lambda holder: context.log.info(f"waiting for {holder.get('what')} "
+                                                          f"(process {holder.get('pid')}) to finish"))
     # Reference snapshots (units, procedures, products, staff) are loaded whatever their label.
     labels = list(dict.fromkeys(label for q in quarters_of(window.period) if q <= period
                                 for label in labels_for_quarter(q)))

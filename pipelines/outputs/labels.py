@@ -124,6 +124,9 @@ HEADERS: dict[str, str] = {
     "is_partial": "Tạm tính (kỳ chưa kết thúc)",
     "as_of": "Tính đến ngày",
     "rating_status": "Tình trạng kết quả năm",
+    "rated_count": "Số được xếp loại",
+    "is_suppressed": "Ẩn số nhỏ (bảo vệ dữ liệu cá nhân)",
+    "suppression_reason": "Lý do ẩn",
 }
 
 SHEET_NAMES: dict[str, str] = {
