@@ -29,12 +29,13 @@ PERIOD = "2026-Q2"
 FAULTS = ("after_staging", "after_journal", "between_swaps", "after_swaps")
 
 
-def _change_input(home: Home, step: int) -> None:
+def _change_input(home: Home) -> None:
     """A re-delivery of the Q2 dossiers in which one more unit has every dossier synchronised (a new version)."""
     target = next((home.landing / "dossiers" / PERIOD).glob("*.csv"))
     frame = pl.read_csv(target, infer_schema=False)
-    units = frame["Mã đơn vị"].unique().sort().to_list()
-    unit = units[step % len(units)]
+    # a unit with dossiers not yet synchronised, so each re-delivery changes the results
+    mixed = frame.group_by("Mã đơn vị").agg(pl.col("Đồng bộ DVCQG").n_unique().alias("values"))
+    unit = mixed.filter(pl.col("values") > 1)["Mã đơn vị"].sort()[0]
     frame.with_columns(pl.when(pl.col("Mã đơn vị") == unit).then(pl.lit("x")).otherwise(pl.col("Đồng bộ DVCQG"))
                        .alias("Đồng bộ DVCQG")).write_csv(target)
 
@@ -112,7 +113,7 @@ def main() -> int:
     print("|---|---|---|---|---|")
     failures = 0
     for step in range(args.kills):
-        _change_input(home, step)
+        _change_input(home)
         env = dict(os.environ)
         fault = FAULTS[step % len(FAULTS)] if step % 3 == 2 else None
         if fault:

@@ -102,14 +102,41 @@ def _as_of_option(value: str | None):
         raise click.BadParameter(f"{value!r}: expected a date YYYY-MM-DD, e.g. 2026-12-04") from exc
 
 
+def _approval_options(func):
+    """--approve, --by and --accept-warnings, shared by the commands that can publish."""
+    for option in reversed((
+        click.option("--approve", is_flag=True, help="Publish in the same run if the gate passes (needs --by)."),
+        click.option("--by", "approved_by", default=None, help="Name of the approving steward."),
+        click.option("--accept-warnings", default=None, help="Written reason to accept warning-level findings."),
+    )):
+        func = option(func)
+    return func
+
+
+def _refresh_and_report(ctx: click.Context, label: str, as_of, approve: bool, approved_by: str | None,
+                        accept_warnings: str | None, doing: str) -> None:
+    """Run a refresh of `label` in this process, print its outcome, exit non-zero when it did not publish."""
+    from pipelines.runner import run_refresh  # noqa: PLC0415
+
+    if approve and not approved_by:
+        raise click.UsageError("--approve needs --by NAME (who approves the publication)")
+    home = _home(ctx)
+    started = time.perf_counter()
+    with console.status(doing):
+        outcome = run_refresh(home, label, approved_by=approved_by if approve else None,
+                              accept_warnings_reason=accept_warnings, as_of=as_of, on_wait=_tell_waiting)
+    _report_refresh(outcome, home)
+    console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]}, log {outcome.log_path})")
+    if outcome.blocking_failures or outcome.errors:
+        sys.exit(1)
+
+
 @main.command()
 @click.option("--period", required=True,
               help="Period to refresh: a quarter (2026-Q4, the running one as of a date), 2026-H2, 2026-9M or 2026.")
 @click.option("--as-of", "as_of", default=None, callback=lambda _c, _p, v: _as_of_option(v),
               help="Score a running period to this day (YYYY-MM-DD); default today in Asia/Ho_Chi_Minh.")
-@click.option("--approve", is_flag=True, help="Publish in the same run if the gate passes (needs --by).")
-@click.option("--by", "approved_by", default=None, help="Name of the approving steward.")
-@click.option("--accept-warnings", default=None, help="Written reason to accept warning-level findings.")
+@_approval_options
 @click.pass_context
 def refresh(ctx: click.Context, period: str, as_of, approve: bool, approved_by: str | None,
             accept_warnings: str | None) -> None:
@@ -126,19 +153,8 @@ def refresh(ctx: click.Context, period: str, as_of, approve: bool, approved_by: 
       chamdiem refresh --period 2026-Q4 --as-of 2026-12-04     # the running quarter, provisional
       chamdiem refresh --period 2026-H2                         # a half-year on request
     """
-    from pipelines.runner import run_refresh  # noqa: PLC0415
-
-    if approve and not approved_by:
-        raise click.UsageError("--approve needs --by NAME (who approves the publication)")
-    home = _home(ctx)
-    started = time.perf_counter()
-    with console.status(f"Refreshing {period} (ingest, dbt build, quality gate)..."):
-        outcome = run_refresh(home, period, approved_by=approved_by if approve else None,
-                              accept_warnings_reason=accept_warnings, as_of=as_of, on_wait=_tell_waiting)
-    _report_refresh(outcome, home)
-    console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]}, log {outcome.log_path})")
-    if outcome.blocking_failures or outcome.errors:
-        sys.exit(1)
+    _refresh_and_report(ctx, period, as_of, approve, approved_by, accept_warnings,
+                        f"Refreshing {period} (ingest, dbt build, quality gate)...")
 
 
 @main.command()
@@ -288,9 +304,7 @@ def sql(ctx: click.Context, query: str, as_of_version: bool) -> None:
 @click.option("--year", required=True, type=int, help="The evaluation year, e.g. 2026.")
 @click.option("--as-of", "as_of", default=None, callback=lambda _c, _p, v: _as_of_option(v),
               help="The day the year is evaluated on (YYYY-MM-DD); default today in Asia/Ho_Chi_Minh.")
-@click.option("--approve", is_flag=True, help="Publish the yearly results if the gate passes (needs --by).")
-@click.option("--by", "approved_by", default=None, help="Name of the approving steward.")
-@click.option("--accept-warnings", default=None, help="Written reason to accept warning-level findings.")
+@_approval_options
 @click.pass_context
 def year_end(ctx: click.Context, year: int, as_of, approve: bool, approved_by: str | None,
              accept_warnings: str | None) -> None:
@@ -305,19 +319,8 @@ def year_end(ctx: click.Context, year: int, as_of, approve: bool, approved_by: s
     \b
     Example: chamdiem year-end --year 2026 --as-of 2026-12-04 --approve --by "Nguyễn Văn A"
     """
-    from pipelines.runner import run_refresh  # noqa: PLC0415
-
-    if approve and not approved_by:
-        raise click.UsageError("--approve needs --by NAME (who approves the publication)")
-    home = _home(ctx)
-    started = time.perf_counter()
-    with console.status(f"Year-end {year} (ingest, dbt build, quality gate, yearly publication)..."):
-        outcome = run_refresh(home, str(year), approved_by=approved_by if approve else None,
-                              accept_warnings_reason=accept_warnings, as_of=as_of, on_wait=_tell_waiting)
-    _report_refresh(outcome, home)
-    console.print(f"  ({time.perf_counter() - started:.1f} s, run {outcome.run_id[:8]}, log {outcome.log_path})")
-    if outcome.blocking_failures or outcome.errors:
-        sys.exit(1)
+    _refresh_and_report(ctx, str(year), as_of, approve, approved_by, accept_warnings,
+                        f"Year-end {year} (ingest, dbt build, quality gate, yearly publication)...")
 
 
 @main.command()
@@ -340,6 +343,7 @@ def demo(ctx: click.Context, seed: int, scale: float, as_of, quarters: str | Non
     """
     from pipelines.demo import generate_demo  # noqa: PLC0415
     from pipelines.demo.generate import demo_quarters  # noqa: PLC0415
+    from pipelines.ingest.load import local_now  # noqa: PLC0415
     from pipelines.periods import parse_period, today_in_province  # noqa: PLC0415
     from pipelines.runner import run_refresh  # noqa: PLC0415
 
@@ -348,7 +352,8 @@ def demo(ctx: click.Context, seed: int, scale: float, as_of, quarters: str | Non
     labels = [q.strip() for q in quarters.split(",") if q.strip()] if quarters else list(demo_quarters(as_of))
     started = time.perf_counter()
     with console.status("Generating demo feeds for Phú Thọ (148 communes and wards, departments)..."):
-        summary = generate_demo(home.landing, seed=seed, quarters=tuple(labels), scale=scale, as_of=as_of)
+        summary = generate_demo(home.landing, seed=seed, quarters=tuple(labels), scale=scale, as_of=as_of,
+                                exported_at=local_now())
     console.print(f"Demo feeds written to {home.landing} as of {as_of:%Y-%m-%d} ({_summary_text(summary)}).")
     failed = False
     # the year-end replaces the last quarter's own run when that quarter is in the as-of year

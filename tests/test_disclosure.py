@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "dbt_project"
 MODEL = ROOT / "models" / "marts" / "civil_service" / "civil_service_level_distribution_protected.sql"
 SEED = ROOT / "seeds" / "rules" / "rule_disclosure.csv"
+MACROS = ROOT / "macros" / "disclosure.sql"
 
 #  unit, group,  XS, T,  HT, KHT, not rated
 GROUPS = [
@@ -32,9 +33,12 @@ def _protected(groups) -> dict[str, dict]:
                     " null)", [unit, group, xs, tot, ht, kht, nr, xs + tot + ht + kht, xs + tot + ht + kht + nr])
     con.execute(f"create table rule_disclosure as select * from read_csv('{SEED}', header = true,"
                 " types = {'value': 'VARCHAR', 'effective_from': 'DATE', 'effective_to': 'DATE'})")
-    sql = (MODEL.read_text(encoding="utf-8").split("-#}", 1)[1]
-           .replace("{{ ref('civil_service_level_distribution') }}", "distribution")
-           .replace("{{ ref('rule_disclosure') }}", "rule_disclosure"))
+    # The model as dbt renders it (its macros included), with refs to the tables made here.
+    import jinja2
+
+    refs = {"civil_service_level_distribution": "distribution", "rule_disclosure": "rule_disclosure"}
+    source = (MACROS.read_text(encoding="utf-8") + MODEL.read_text(encoding="utf-8"))
+    sql = jinja2.Environment().from_string(source).render(ref=refs.__getitem__)
     rows = con.execute(sql).fetchall()
     names = [d[0] for d in con.description]
     con.close()

@@ -54,17 +54,23 @@ def test_the_guarded_dbt_is_this_environments_dbt(tmp_path) -> None:
     assert "dbt" in out.lower() or "Core" in out
 
 
-def test_a_second_run_waits_for_the_first_instead_of_failing(tmp_path) -> None:
-    home = Home.from_env(tmp_path / "home").ensure()
+def _hold_in_child(home: Home, what: str, seconds: int) -> subprocess.Popen:
+    """Another process that takes the home's run lock and keeps it `seconds` (or until killed)."""
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time
         from pipelines.home import Home
         from pipelines.locks import hold_run_lock
-        hold_run_lock(Home.from_env({str(home.root)!r}), "chamdiem refresh --period 2026-Q3")
+        hold_run_lock(Home.from_env({str(home.root)!r}), {what!r})
         print("held", flush=True)
-        time.sleep(3)
+        time.sleep({seconds})
     """)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_second_run_waits_for_the_first_instead_of_failing(tmp_path) -> None:
+    home = Home.from_env(tmp_path / "home").ensure()
+    holder = _hold_in_child(home, "chamdiem refresh --period 2026-Q3", 3)
     seen = []
     started = time.monotonic()
     hold_run_lock(home, "chamdiem refresh --period 2026-Q2", on_wait=seen.append)
@@ -83,15 +89,7 @@ def test_a_second_run_waits_for_the_first_instead_of_failing(tmp_path) -> None:
 
 def test_a_killed_holder_never_leaves_a_stale_lock(tmp_path) -> None:
     home = Home.from_env(tmp_path / "home").ensure()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import time
-        from pipelines.home import Home
-        from pipelines.locks import hold_run_lock
-        hold_run_lock(Home.from_env({str(home.root)!r}), "refresh")
-        print("held", flush=True)
-        time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "held"
+    holder = _hold_in_child(home, "refresh", 60)
     assert lock_holder(home)["pid"] == holder.pid
     holder.kill()
     holder.wait()
@@ -145,17 +143,10 @@ def test_status_works_while_a_refresh_holds_the_home(tmp_path) -> None:
                 " 'Nguyễn Văn A' as approved_by, timestamp '2026-10-12 09:00' as approved_at,"
                 " null::date as as_of, false as is_provisional")
     pub.close()
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import time
-        from pipelines.home import Home
-        from pipelines.locks import hold_run_lock
-        hold_run_lock(Home.from_env({str(home.root)!r}), "chamdiem refresh --period 2026-Q4")
-        print("held", flush=True)
-        time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
+    holder = _hold_in_child(home, "chamdiem refresh --period 2026-Q4", 30)
     try:
-        assert holder.stdout.readline().strip() == "held"
         result = CliRunner().invoke(main, ["--home", str(home.root), "status"])
+        quality = CliRunner().invoke(main, ["--home", str(home.root), "quality", "--period", "2026-Q4"])
     finally:
         holder.kill()
         holder.wait()
@@ -164,3 +155,5 @@ def test_status_works_while_a_refresh_holds_the_home(tmp_path) -> None:
     assert "Traceback" not in result.output
     assert "Running now" in result.output and "2026-Q4" in result.output and str(holder.pid) in result.output
     assert "2026-Q3" in result.output and "final" in result.output
+    assert quality.exit_code == 0 and "Traceback" not in quality.output, quality.output
+    assert "is running and holds the warehouse" in " ".join(quality.output.split())

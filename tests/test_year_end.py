@@ -177,6 +177,10 @@ def test_the_running_quarter_is_provisional_and_the_year_end_is_published(home) 
         # the running quarter is scored to the as-of day (an open dossier is judged at the end of 4 December)
         assert con.execute("select distinct period_end from marts.unit_service_index where period_label = '2026-Q4'"
                            ).fetchall() == [(AS_OF,)]
+        # ... from its own delivery: every dossier received from 1 October to 4 December counts as received
+        received_q4 = con.execute(
+            "select sum(denominator) from marts.service_indicator_points where period_label = '2026-Q4'"
+            " and indicator_id = '4.2' and rule_version = '766-portal'").fetchone()[0]
         gap = con.execute(
             """
             with q as (select unit_code, sum(numerator) n, sum(denominator) d from marts.service_indicator_points
@@ -189,6 +193,9 @@ def test_the_running_quarter_is_provisional_and_the_year_end_is_published(home) 
     finally:
         con.close()
     assert gap[1] > 100 and gap[0] == 0
+    dossiers = pl.read_csv(next((home.landing / "dossiers" / "2026-Q4").glob("*.csv")), infer_schema=False)
+    in_q4 = dossiers.filter(pl.col("Ngày tiếp nhận").str.slice(0, 10) >= "2026-10-01").height
+    assert in_q4 > 1000 and received_q4 == in_q4
 
 
 def _disclosed(rows, quota: dict, k: int = 5) -> int:

@@ -60,7 +60,9 @@
 
 
 {% macro state_holds_for_period(state, period) -%}
-    {#- The join condition between a delivered state (from delivery_states) and a scoring period. -#}
-    {{ state }}.delivery_period_end <= {{ period }}.period_end
-    and coalesce({{ state }}.next_delivery_period_end, date '9999-12-31') > {{ period }}.period_end
+    {#- The join condition between a delivered state (from delivery_states) and a scoring period: the state
+        delivered for the period's own label (state_period_end: a running quarter's nominal end, not its as-of
+        day), or the latest earlier one. -#}
+    {{ state }}.delivery_period_end <= {{ period }}.state_period_end
+    and coalesce({{ state }}.next_delivery_period_end, date '9999-12-31') > {{ period }}.state_period_end
 {%- endmacro %}

@@ -239,12 +239,15 @@ def generate_demo(
     people_months_until: str | None = None,
     bad_rows: bool = True,
     as_of: date = date(2026, 9, 30),
+    exported_at: datetime | None = None,
 ) -> DemoSummary:
     """Write every demo feed under `landing_root/<feed>/<period>/<file>` and return what was written.
 
     The province's systems are exported as of `as_of`: no delivered date lies after it, and the quarter
     running on that day holds what happened up to it. By default every quarter from 2025-Q3 to the running one
-    is written, and the people feeds of `as_of`'s year up to its last closed month. Deterministic for a seed:
+    is written, and the people feeds of `as_of`'s year up to its last closed month. `exported_at` (local time,
+    on the as-of day) is the moment of the export when it is made during that day: nothing after it is
+    delivered (a system exports nothing that has not happened yet). Deterministic for a seed:
     the same arguments always give the same bytes. `scale` multiplies volumes (dossiers, feedback, ratings,
     staff and their work items).
     """
@@ -265,7 +268,10 @@ def generate_demo(
     path = landing_root / "units" / periods[0].label / "danh_muc_don_vi.csv"
     summary.record(path, write_csv(units.select(UNIT_COLUMNS), path, separator=";", bom=True))
 
-    _write_service_quarters(summary, units, unit_codes, periods, seed, scale, bad_rows, as_of)
+    minute = None
+    if exported_at is not None and exported_at.date() == as_of:
+        minute = max(0, exported_at.hour * 60 + exported_at.minute - 1)
+    _write_service_quarters(summary, units, unit_codes, periods, seed, scale, bad_rows, as_of, minute)
     _write_people_year(summary, units, seed, scale, people_year, until)
     return summary
 
@@ -279,6 +285,7 @@ def _write_service_quarters(
     scale: float,
     bad_rows: bool,
     as_of: date,
+    cutoff_minute: int | None = None,
 ) -> None:
     root = summary.landing_root
     catalogue = build_catalogue(units, seed)
@@ -292,7 +299,8 @@ def _write_service_quarters(
     for number, quarter in enumerate(periods):
         index = _quarter_index(quarter)
         ctx = QuarterContext(quarter, index, seed, scale, unit_rates(seed, units.height, index),
-                             cutoff=as_of if as_of < quarter.end else None)
+                             cutoff=as_of if as_of < quarter.end else None,
+                             cutoff_minute=cutoff_minute if as_of < quarter.end else None)
         label = quarter.label
         snapshot = history.snapshot(quarter, index)
         path = root / "procedures" / label / f"danh_muc_tthc_{label}.csv"

@@ -72,6 +72,7 @@ class QuarterContext:
     scale: float
     rates: dict[str, np.ndarray]
     cutoff: date | None = None  # the running quarter is exported as of this day
+    cutoff_minute: int | None = None  # ... and, when the export is made today, as of this minute of the day
 
     @property
     def start_min(self) -> int:
@@ -84,8 +85,9 @@ class QuarterContext:
 
     @property
     def end_min(self) -> int:
-        """The last minute of the export (23:59 of its last day)."""
-        return to_minutes(self.last_day) + MINUTES_PER_DAY - 1
+        """The last minute of the export: 23:59 of its last day, or the minute the export is made today."""
+        minute = MINUTES_PER_DAY - 1 if self.cutoff_minute is None else self.cutoff_minute
+        return to_minutes(self.last_day) + minute
 
     @property
     def tag(self) -> str:

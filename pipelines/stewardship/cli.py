@@ -26,6 +26,9 @@ def quality(ctx: click.Context, period: str) -> None:
     Example:
       chamdiem quality --period 2026-Q1
     """
+    from datetime import datetime  # noqa: PLC0415
+
+    from pipelines.locks import lock_holder  # noqa: PLC0415
     from pipelines.periods import parse_period  # noqa: PLC0415
     from pipelines.stewardship.report import collect_report, summary_text, write_quality_report  # noqa: PLC0415
     from pipelines.warehouse import connect  # noqa: PLC0415
@@ -39,6 +42,15 @@ def quality(ctx: click.Context, period: str) -> None:
         console.print(f"[bold red]No warehouse yet under {home.root}.[/] Next: put files in "
                       f"{home.landing}/<feed>/{label}/ and run chamdiem refresh --period {label}")
         sys.exit(1)
+    holder = lock_holder(home)
+    if holder is not None:
+        # A refresh holds the warehouse: show the report its gate last wrote, and say so.
+        written = home.report_dir(label) / "quality.html"
+        when = f"written {datetime.fromtimestamp(written.stat().st_mtime):%Y-%m-%d %H:%M}" if written.exists() else ""
+        console.print(f"{holder.get('what')} (process {holder.get('pid')}) is running and holds the warehouse; "
+                      + (f"the last report of {label} ({when}): {written}" if when else
+                         f"{label} has no report yet; run chamdiem quality --period {label} when it ends"))
+        return
     # Read-only: the report must not contend with a refresh writing the warehouse.
     con = connect(home, read_only=True)
     try:

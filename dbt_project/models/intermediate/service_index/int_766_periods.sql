@@ -105,6 +105,7 @@ longer as (
 quarters_flagged as (
     select
         q.* exclude (nominal_period_end),
+        q.nominal_period_end as state_period_end,
         1 as quarters_present,
         coalesce(a.as_of_date < q.nominal_period_end, false) as is_partial,
         case when a.as_of_date < q.nominal_period_end then a.as_of_date end as as_of
@@ -116,6 +117,7 @@ longer_flagged as (
     -- a year, half-year or nine months is partial while a quarter of it is missing or still running
     select
         y.*,
+        y.period_end as state_period_end,
         y.quarters_present < y.months // 3 or coalesce(a.as_of_date < y.period_end, false) as is_partial,
         case when a.as_of_date < y.period_end then a.as_of_date end as as_of
     from longer as y
@@ -124,13 +126,13 @@ longer_flagged as (
 
 unioned as (
     select
-        period_label, period_type, period_start, period_end, period_year, months, quarters_present, is_partial,
-        as_of
+        period_label, period_type, period_start, period_end, state_period_end, period_year, months,
+        quarters_present, is_partial, as_of
     from quarters_flagged
     union all
     select
-        period_label, period_type, period_start, period_end, period_year, months, quarters_present, is_partial,
-        as_of
+        period_label, period_type, period_start, period_end, state_period_end, period_year, months,
+        quarters_present, is_partial, as_of
     from longer_flagged
 ),
 

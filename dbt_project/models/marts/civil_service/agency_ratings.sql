@@ -171,9 +171,4 @@ final as (
     from leveled
 )
 
-select
-    f.*,
-    ry.rating_status,
-    ry.as_of
-from final as f
-left join {{ ref('int_cs_rule_params') }} as ry on ry.year = f.year
+{{ with_rating_status('final') }}

@@ -100,9 +100,4 @@ final as (
     from capped
 )
 
-select
-    f.*,
-    ry.rating_status,
-    ry.as_of
-from final as f
-left join {{ ref('int_cs_rule_params') }} as ry on ry.year = f.year
+{{ with_rating_status('final') }}

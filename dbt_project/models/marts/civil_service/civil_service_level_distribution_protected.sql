@@ -8,16 +8,7 @@ with distribution as (
 ),
 
 rules as (
-    select
-        d.year,
-        cast(max(case when r.key = 'min_cell_size' then r.value end) as integer) as k,
-        cast(max(case when r.key = 'suppress_homogeneous_groups' then r.value end) as boolean) as homogeneous_rule,
-        cast(max(case when r.key = 'complementary_suppression' then r.value end) as boolean) as complementary_rule
-    from (select distinct year from distribution) as d
-    inner join {{ ref('rule_disclosure') }} as r
-        on r.effective_from <= make_date(d.year, 12, 31)
-        and (r.effective_to is null or r.effective_to >= make_date(d.year, 12, 31))
-    group by d.year
+    {{ disclosure_rules('distribution') }}
 ),
 
 cells as (

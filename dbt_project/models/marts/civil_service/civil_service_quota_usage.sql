@@ -43,9 +43,4 @@ final as (
         on o.year = p.year and o.unit_code = p.unit_code and o.task_group = p.task_group
 )
 
-select
-    f.*,
-    ry.rating_status,
-    ry.as_of
-from final as f
-left join {{ ref('int_cs_rule_params') }} as ry on ry.year = f.year
+{{ with_rating_status('final') }}

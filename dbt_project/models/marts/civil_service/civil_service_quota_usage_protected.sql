@@ -11,14 +11,7 @@ protected_distribution as (
 ),
 
 rules as (
-    select
-        q.year,
-        cast(max(case when r.key = 'min_cell_size' then r.value end) as integer) as k
-    from (select distinct year from quota) as q
-    inner join {{ ref('rule_disclosure') }} as r
-        on r.effective_from <= make_date(q.year, 12, 31)
-        and (r.effective_to is null or r.effective_to >= make_date(q.year, 12, 31))
-    group by q.year
+    {{ disclosure_rules('quota') }}
 ),
 
 joined as (
