@@ -14,7 +14,7 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _YEAR = re.compile(r"^(\d{4})$")
 _HALF = re.compile(r"^(\d{4})-H([12])$")
 _NINE = re.compile(r"^(\d{4})-9M$")
-FORMS = "YYYY-Qn (2026-Q4), YYYY-Hn (2026-H2), YYYY-9M (2026-9M) or YYYY (2026)"
+FORMS = "YYYY-Qn (2026-Q4), YYYY-MM (2026-11), YYYY-Hn (2026-H2), YYYY-9M (2026-9M) or YYYY (2026)"
 
 
 class PeriodError(ValueError):
@@ -64,7 +64,7 @@ def parse_period(label: str) -> Period:
     if m := _YEAR.match(label):
         year = int(m.group(1))
         return Period(date(year, 1, 1), date(year, 12, 31), "year", label)
-    raise PeriodError(f"period {label!r}: expected {FORMS}, or YYYY-MM (2026-03) for a delivery")
+    raise PeriodError(f"period {label!r}: expected {FORMS}")
 
 
 def quarter_of(day: date) -> Period:
@@ -125,10 +125,10 @@ def quarters_of(period: Period) -> list[Period]:
 class RefreshWindow:
     """What one refresh covers: the requested period, the quarter partition that runs, and the as-of date.
 
-    `as_of` is set while the period is still running (its end is after the as-of date): the period is scored
-    with the data delivered so far, to `as_of`, and published as provisional (`is_partial`). `window_end` is the
-    last day any data of the run may belong to: later deliveries and rows are not read, so re-running an
-    earlier period never sees what came after it.
+    `as_of` is set while the run's quarter is still running (its end is after the as-of date): the quarter is
+    scored with the data delivered so far, to `as_of`, and published as provisional (`is_partial`), and so is the
+    requested period if it too ends after `as_of`. `window_end` is the last day any data of the run may belong
+    to: later deliveries and rows are not read, so re-running an earlier period never sees what came after it.
     """
 
     period: Period
@@ -137,7 +137,7 @@ class RefreshWindow:
 
     @property
     def window_end(self) -> date:
-        return min(self.as_of, self.period.end) if self.as_of else self.period.end
+        return min(self.as_of, self.quarter.end) if self.as_of else self.quarter.end
 
     @property
     def is_partial(self) -> bool:
@@ -145,7 +145,8 @@ class RefreshWindow:
 
     @property
     def extra_periods(self) -> list[str]:
-        """Periods longer than a quarter scored in the run (summed from its quarters): the period itself."""
+        """Periods other than the quarter scored in the run: a longer one (summed from its quarters) or a month
+        (from its quarter's rows): the period itself."""
         return [] if self.period.kind == "quarter" else [self.period.label]
 
     def dbt_vars(self) -> dict[str, str]:
@@ -158,14 +159,15 @@ def window_for(period: Period, as_of: date | None, today: date) -> RefreshWindow
     as_of = as_of or today
     last = quarters_of(period)[-1]
     quarter = last if last.start <= as_of else quarter_of(as_of)
-    return RefreshWindow(period, quarter, as_of if as_of < period.end else None)
+    # the run's as-of date is its quarter's: a closed month of the running quarter is final, its quarter not
+    return RefreshWindow(period, quarter, as_of if as_of < quarter.end else None)
 
 
 def check_refreshable(label: str, first_quarter_start: date, today: date, as_of: date | None = None) -> RefreshWindow:
     """The window of a refresh of `label`, or a PeriodError naming what can be refreshed today.
 
-    Closed quarters, the current quarter (as of today or an earlier `as_of`), and half-years, nine months and
-    years that have started can be refreshed; a period that has not started, one before the first scored
+    Closed quarters, the current quarter (as of today or an earlier `as_of`), and months, half-years, nine months
+    and years that have started can be refreshed; a period that has not started, one before the first scored
     quarter, or an as-of date in the future cannot.
     """
     period = parse_period(label)
@@ -176,9 +178,6 @@ def check_refreshable(label: str, first_quarter_start: date, today: date, as_of:
     if as_of is not None and as_of > today:
         raise PeriodError(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()} in "
                           "Asia/Ho_Chi_Minh); give today or an earlier date")
-    if period.kind == "month":
-        raise PeriodError(f"{period.label}: a month is not scored on its own (deliveries are quarterly); refresh "
-                          f"its quarter {quarter_of(period.start).label}; periods that can be refreshed: {span}")
     if period.start > today:
         raise PeriodError(f"{period.label} has not started; periods that can be refreshed: {span}")
     if period.end < first_quarter_start:

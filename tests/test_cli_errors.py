@@ -37,10 +37,9 @@ SPAN = "2025-Q3 to 2026-Q3, and 2026-Q4 as of today"
     ("2027", f"2027 has not started; periods that can be refreshed: {SPAN}"),
     ("2025-Q2", f"2025-Q2 is before the first scored quarter; periods that can be refreshed: {SPAN}"),
     ("2024", f"2024 is before the first scored quarter; periods that can be refreshed: {SPAN}"),
-    ("2026-11", "2026-11: a month is not scored on its own (deliveries are quarterly); refresh its quarter 2026-Q4;"
-                f" periods that can be refreshed: {SPAN}"),
-    ("2026-Q5", "period '2026-Q5': expected YYYY-Qn (2026-Q4), YYYY-Hn (2026-H2), YYYY-9M (2026-9M) or YYYY "
-                "(2026), or YYYY-MM (2026-03) for a delivery"),
+    ("2027-01", f"2027-01 has not started; periods that can be refreshed: {SPAN}"),
+    ("2026-Q5", "period '2026-Q5': expected YYYY-Qn (2026-Q4), YYYY-MM (2026-11), YYYY-Hn (2026-H2), YYYY-9M "
+                "(2026-9M) or YYYY (2026)"),
 ])
 def test_check_refreshable_names_the_periods_that_can_be_refreshed(label, expected):
     with pytest.raises(PeriodError) as err:
@@ -78,6 +77,8 @@ def test_the_running_quarter_is_scored_as_of_today_or_an_earlier_day():
     ("2026", "2026-Q4", date(2026, 12, 4), "2026", "2026-12-04"),       # the year-end in December
     ("2026-H2", "2026-Q4", date(2026, 12, 4), "2026-H2", "2026-12-04"),
     ("2026-9M", "2026-Q3", None, "2026-9M", "2026-09-30"),              # closed: runs on its last quarter
+    ("2026-11", "2026-Q4", date(2026, 12, 4), "2026-11", "2026-12-04"),  # a closed month of the running quarter
+    ("2026-12", "2026-Q4", date(2026, 12, 4), "2026-12", "2026-12-04"),  # the running month
     ("2026-H1", "2026-Q2", None, "2026-H1", "2026-06-30"),
     ("2025", "2025-Q4", None, "2025", "2025-12-31"),
 ])

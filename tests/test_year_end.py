@@ -198,6 +198,33 @@ def test_the_running_quarter_is_provisional_and_the_year_end_is_published(home) 
     assert in_q4 > 1000 and received_q4 == in_q4
 
 
+def test_a_month_is_scored_on_request_from_its_quarters_rows(home) -> None:
+    """`--period 2026-11` in December: November is closed (final, ranked), scored from the Q4 delivery's rows
+    by their dates; the running quarter it belongs to stays as it was."""
+    from pipelines.runner import run_refresh
+
+    outcome = run_refresh(home, "2026-11", approved_by=STEWARD, today=TODAY)
+    assert outcome.success, (outcome.errors, outcome.blocking_failures, outcome.warnings)
+    by_label = {p["period_label"]: p for p in outcome.publications}
+    assert by_label["2026-11"]["status"] == "published" and by_label["2026-11"]["as_of"] is None
+    assert by_label["2026-Q4"]["version"] == 1 and by_label["2026-Q4"]["as_of"] == AS_OF
+    dossiers = pl.read_csv(next((home.landing / "dossiers" / "2026-Q4").glob("*.csv")), infer_schema=False)
+    day = dossiers["Ngày tiếp nhận"].str.slice(0, 10)
+    in_november = dossiers.filter((day >= "2026-11-01") & (day <= "2026-11-30")).height
+    con = _published(home)
+    try:
+        received, ranked, partial = con.execute(
+            "select sum(p.denominator), count(distinct u.rank_in_peer_group), bool_or(u.is_partial)"
+            " from service_indicator_points p join unit_service_index u using (period_label, unit_code)"
+            " where p.period_label = '2026-11' and p.indicator_id = '4.2'").fetchone()
+        period_type = con.execute("select distinct period_type from unit_service_index"
+                                  " where period_label = '2026-11'").fetchall()
+    finally:
+        con.close()
+    assert in_november > 300 and received == in_november
+    assert ranked > 1 and partial is False and period_type == [("month",)]
+
+
 def _disclosed(rows, quota: dict, k: int = 5) -> int:
     """People whose level an analyst can read off the level distribution (and quota use) of one version: a
     visible or derivable count of 1..k-1, or a group whose rated members all share a level."""

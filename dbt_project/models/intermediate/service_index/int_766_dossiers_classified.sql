@@ -6,7 +6,7 @@ with states as (
 ),
 
 periods as (
-    select * from {{ ref('int_766_periods') }} where period_type = 'quarter'
+    select * from {{ ref('int_766_periods') }} where period_type in ('quarter', 'month')
 ),
 
 procedures as (

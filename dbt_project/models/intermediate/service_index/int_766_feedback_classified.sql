@@ -5,7 +5,7 @@ with feedback as (
 ),
 
 periods as (
-    select * from {{ ref('int_766_periods') }} where period_type = 'quarter'
+    select * from {{ ref('int_766_periods') }} where period_type in ('quarter', 'month')
 ),
 
 calendar as (

@@ -30,10 +30,11 @@ ratings as (
 ),
 
 rule_quarters as (
-    select rp.*, p.period_start, p.period_end, p.period_year, p.months
+    -- periods scored from the classified rows: quarters, and months asked for (var extra_periods)
+    select rp.*, p.period_type, p.period_start, p.period_end, p.period_year, p.months
     from rule_periods as rp
     inner join periods as p on rp.period_label = p.period_label
-    where p.period_type = 'quarter'
+    where p.period_type in ('quarter', 'month')
 ),
 
 -- dossier counts that do not depend on the rule version: one pass over the dossiers
@@ -200,6 +201,7 @@ quarter_wide as (
     select
         uq.rule_version,
         uq.period_label,
+        uq.period_type,
         uq.period_year,
         uq.months,
         uq.unit_code,
@@ -258,7 +260,7 @@ sync_base as (
     select
         w.*,
         greatest(w.received, w.received_synced) as sync_denominator_current,
-        sum(greatest(w.received, w.received_synced)) over (
+        sum(greatest(w.received, w.received_synced)) filter (where w.period_type = 'quarter') over (
             partition by w.rule_version, w.unit_code, w.period_year
         ) as year_receipts
     from quarter_wide as w
@@ -353,7 +355,7 @@ longer_periods as (
     from periods as l
     inner join periods as q
         on q.period_type = 'quarter' and q.period_start between l.period_start and l.period_end
-    where l.period_type <> 'quarter'
+    where l.period_type not in ('quarter', 'month')
 ),
 
 year_rows as (

@@ -1,6 +1,7 @@
 -- Periods scored: every quarter delivered by a quarterly feed, the calendar year of each of them, and the
--- half-years and nine months asked for in var `extra_periods` (longer periods are scored from their quarters'
--- summed numerators and denominators, spec §7.1-7.2). Within the window of a refresh (var `window_end`) no
+-- half-years, nine months and months asked for in var `extra_periods` (longer periods are scored from their
+-- quarters' summed numerators and denominators, spec §7.1-7.2; a month from the rows of its quarter's delivery,
+-- classified by their dates within the month). Within the window of a refresh (var `window_end`) no
 -- later delivery is read; the quarter running on var `as_of` is scored to that day (its period_end is the
 -- as-of date) and flagged is_partial (spec §7.4, §7.7).
 with dossier_labels as (
@@ -96,6 +97,39 @@ extras as (
     group by all
 ),
 
+months_nominal as (
+    -- months asked for (YYYY-MM), scored from the rows of the quarter that contains them
+    select
+        l.period_label,
+        'month' as period_type,
+        {{ label_period_start('l.period_label') }} as period_start,
+        {{ label_period_end('l.period_label') }} as period_end,
+        q.nominal_period_end as state_period_end,
+        cast(left(l.period_label, 4) as integer) as period_year,
+        1 as months
+    from extra_labels as l
+    inner join quarters as q
+        on {{ label_period_start('l.period_label') }} between q.period_start and q.nominal_period_end
+    where regexp_full_match(l.period_label, '\d{4}-(0[1-9]|1[0-2])')
+),
+
+months_flagged as (
+    select
+        m.period_label,
+        m.period_type,
+        m.period_start,
+        case when a.as_of_date < m.period_end then a.as_of_date else m.period_end end as period_end,
+        m.state_period_end,
+        m.period_year,
+        m.months,
+        1 as quarters_present,
+        coalesce(a.as_of_date < m.period_end, false) as is_partial,
+        case when a.as_of_date < m.period_end then a.as_of_date end as as_of
+    from months_nominal as m
+    cross join as_of as a
+    where a.as_of_date is null or m.period_start <= a.as_of_date
+),
+
 longer as (
     select * from years
     union all
@@ -134,6 +168,11 @@ unioned as (
         period_label, period_type, period_start, period_end, state_period_end, period_year, months,
         quarters_present, is_partial, as_of
     from longer_flagged
+    union all
+    select
+        period_label, period_type, period_start, period_end, state_period_end, period_year, months,
+        quarters_present, is_partial, as_of
+    from months_flagged
 ),
 
 final as (
@@ -151,6 +190,8 @@ final as (
                     else left(period_label, 5) || 'H1'
                 end
             when period_type = 'nine_months' then cast(period_year - 1 as varchar) || '-9M'
+            when period_type = 'month'
+                then strftime(period_start - interval 1 month, '%Y-%m')
             else cast(period_year - 1 as varchar)
         end as previous_period_label
     from unioned

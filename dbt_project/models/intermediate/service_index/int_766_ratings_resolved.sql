@@ -4,7 +4,7 @@ with ratings as (
 ),
 
 periods as (
-    select * from {{ ref('int_766_periods') }} where period_type = 'quarter'
+    select * from {{ ref('int_766_periods') }} where period_type in ('quarter', 'month')
 ),
 
 states as (
