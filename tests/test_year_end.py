@@ -181,6 +181,9 @@ def test_the_running_quarter_is_provisional_and_the_year_end_is_published(home) 
         received_q4 = con.execute(
             "select sum(denominator) from marts.service_indicator_points where period_label = '2026-Q4'"
             " and indicator_id = '4.2' and rule_version = '766-portal'").fetchone()[0]
+        announced_q4 = con.execute(
+            "select sum(denominator) from marts.service_indicator_points where period_label = '2026-Q4'"
+            " and indicator_id = '1.1' and rule_version = '766-portal'").fetchone()[0]
         gap = con.execute(
             """
             with q as (select unit_code, sum(numerator) n, sum(denominator) d from marts.service_indicator_points
@@ -196,6 +199,10 @@ def test_the_running_quarter_is_provisional_and_the_year_end_is_published(home) 
     dossiers = pl.read_csv(next((home.landing / "dossiers" / "2026-Q4").glob("*.csv")), infer_schema=False)
     in_q4 = dossiers.filter(pl.col("Ngày tiếp nhận").str.slice(0, 10) >= "2026-10-01").height
     assert in_q4 > 1000 and received_q4 == in_q4
+    # ... and from the procedure catalogue delivered for it: 1.1 counts the announcements of 1 October - 4 December
+    catalogue = pl.read_csv(next((home.landing / "procedures" / "2026-Q4").glob("*.csv")), infer_schema=False)
+    announced = catalogue.filter(pl.col("announced_on").is_between(pl.lit("2026-10-01"), pl.lit(AS_OF.isoformat()))).height
+    assert announced > 100 and announced_q4 == announced
 
 
 def test_a_month_is_scored_on_request_from_its_quarters_rows(home) -> None:

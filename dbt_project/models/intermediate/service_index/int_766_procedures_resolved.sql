@@ -15,8 +15,13 @@ snapshots as (
     from procedures
 ),
 
+snapshot_periods as (
+    -- a running quarter takes the snapshot delivered for it (labelled with it), as a closed one does
+    select period_label, state_period_end as period_end from periods
+),
+
 chosen as (
-    {{ applicable_snapshot('periods', 'snapshots', snapshot_date='snapshot_end') }}
+    {{ applicable_snapshot('snapshot_periods', 'snapshots', snapshot_date='snapshot_end') }}
 ),
 
 procedure_rows as (
