@@ -149,6 +149,16 @@ class RefreshWindow:
         (from its quarter's rows): the period itself."""
         return [] if self.period.kind == "quarter" else [self.period.label]
 
+    @property
+    def published_labels(self) -> list[str]:
+        """The periods a run publishes: its quarter first, then the period asked for when it is another."""
+        return list(dict.fromkeys([self.quarter.label, *self.extra_periods]))
+
+    def publication_window(self, label: str) -> tuple[date | None, date]:
+        """(as_of, window_end) of the publication of `label`: provisional only if it ends after the as-of date."""
+        end = parse_period(label).end
+        return (self.as_of if self.as_of and self.as_of < end else None), min(self.window_end, end)
+
     def dbt_vars(self) -> dict[str, str]:
         return {"as_of": self.as_of.isoformat() if self.as_of else "", "window_end": self.window_end.isoformat(),
                 "extra_periods": ",".join(self.extra_periods)}

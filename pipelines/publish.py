@@ -184,8 +184,17 @@ def code_version() -> str:
 # Sums of doubles computed in parallel can differ in their last bits between two runs over the same inputs;
 # the content hash compares numbers at this many decimals so that such a re-run is recognised as identical.
 HASH_DECIMALS = 9
-# Restatement diffs compare points as they are published: two decimals (766 spec §8.4, NĐ 335 display).
-DIFF_DECIMALS = 2
+# Restatement diffs compare points as they are published: `display_decimals` of rule_766_param (766 spec §8.3),
+# this when a warehouse has no rule seeds.
+DEFAULT_DIFF_DECIMALS = 2
+
+
+def _diff_decimals(con: duckdb.DuckDBPyConnection) -> int:
+    if not relation_exists(con, "seeds.rule_766_param"):
+        return DEFAULT_DIFF_DECIMALS
+    value = con.execute("select max(cast(param_value as integer)) from seeds.rule_766_param"
+                        " where param_key = 'display_decimals'").fetchone()[0]
+    return DEFAULT_DIFF_DECIMALS if value is None else int(value)
 
 
 def _rows_hash(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> str:
@@ -216,15 +225,14 @@ def _content_hash(con: duckdb.DuckDBPyConnection, period_label: str, targets: li
     return con.execute("select md5(?)", ["\n".join(parts)]).fetchone()[0]
 
 
-REFERENCE_FEEDS = ("units", "procedures", "staff", "products")  # as macro reference_feeds() of the dbt project
-
-
 def _inputs(con: duckdb.DuckDBPyConnection, window_end: date | None = None) -> list[dict[str, Any]]:
     """The current loads a version was built from: within its window (as macro `current_rows` reads them), a
     delivery labelled for a period starting after `window_end` is not an input, save a reference feed's
     earliest snapshot."""
+    from pipelines.contracts import all_contracts  # noqa: PLC0415
     from pipelines.ingest.load import label_as_of  # noqa: PLC0415
 
+    reference_feeds = {feed for feed, contract in all_contracts().items() if contract.is_reference}
     if not relation_exists(con, "meta.loads"):
         return []
     rows = con.execute(
@@ -234,13 +242,13 @@ def _inputs(con: duckdb.DuckDBPyConnection, window_end: date | None = None) -> l
     earliest: dict[str, date] = {}
     for feed, label, _file, _hash in rows:
         start = label_as_of(label)
-        if feed in REFERENCE_FEEDS and start is not None:
+        if feed in reference_feeds and start is not None:
             earliest[feed] = min(earliest.get(feed, start), start)
 
     def within(feed: str, label: str) -> bool:
         start = label_as_of(label)
         return (window_end is None or start is None or start <= window_end
-                or (feed in REFERENCE_FEEDS and start == earliest.get(feed)))
+                or (feed in reference_feeds and start == earliest.get(feed)))
 
     return [{"feed": f, "period": p, "file": s, "sha256": h} for f, p, s, h in rows if within(f, p)]
 
@@ -311,19 +319,21 @@ def _diff(con: duckdb.DuckDBPyConnection, period_label: str, version: int,
           prev_version: int | None) -> dict[str, Any]:
     """What changed against the previous published version: units' points and ranks, agencies' scores, levels
     and ranks, by how much, and which input files differ. Points are compared at the published precision
-    (DIFF_DECIMALS), so floating-point noise never makes a change and the same inputs give the same diff."""
+    (display_decimals of the rule seed), so floating-point noise never makes a change and the same inputs give
+    the same diff."""
     if prev_version is None:
         return {}
+    decimals = _diff_decimals(con)
     name = "candidates.analyst__unit_service_index"
     changes = con.execute(
         f"""
-        with n as (select unit_code, round(total_points, {DIFF_DECIMALS}) as total, rank_in_peer_group
+        with n as (select unit_code, round(total_points, {decimals}) as total, rank_in_peer_group
                    from {name} where period_label_published = ? and publication_version = ?),
-             o as (select unit_code, round(total_points, {DIFF_DECIMALS}) as total, rank_in_peer_group
+             o as (select unit_code, round(total_points, {decimals}) as total, rank_in_peer_group
                    from {name} where period_label_published = ? and publication_version = ?),
              compared as (
                  select coalesce(n.unit_code, o.unit_code) as unit_code, o.total as old_total, n.total as new_total,
-                        round(coalesce(n.total, 0) - coalesce(o.total, 0), {DIFF_DECIMALS}) as delta,
+                        round(coalesce(n.total, 0) - coalesce(o.total, 0), {decimals}) as delta,
                         o.rank_in_peer_group as old_rank, n.rank_in_peer_group as new_rank
                  from n full join o using (unit_code)
                  where n.total is distinct from o.total or n.rank_in_peer_group is distinct from o.rank_in_peer_group)
@@ -351,12 +361,12 @@ def _diff(con: duckdb.DuckDBPyConnection, period_label: str, version: int,
     if relation_exists(con, agencies):
         agency_changes = con.execute(
             f"""
-            select coalesce(n.unit_code, o.unit_code), round(o.s_points, {DIFF_DECIMALS}),
-                   round(n.s_points, {DIFF_DECIMALS}), o.level, n.level, o.rank_in_peer_group, n.rank_in_peer_group
+            select coalesce(n.unit_code, o.unit_code), round(o.s_points, {decimals}),
+                   round(n.s_points, {decimals}), o.level, n.level, o.rank_in_peer_group, n.rank_in_peer_group
             from (select * from {agencies} where period_label_published = ? and publication_version = ?) n
             full join (select * from {agencies} where period_label_published = ? and publication_version = ?) o
               using (year, unit_code)
-            where round(n.s_points, {DIFF_DECIMALS}) is distinct from round(o.s_points, {DIFF_DECIMALS})
+            where round(n.s_points, {decimals}) is distinct from round(o.s_points, {decimals})
                or n.level is distinct from o.level
                or n.rank_in_peer_group is distinct from o.rank_in_peer_group
             order by 1

@@ -118,13 +118,12 @@ def _run_refresh_locked(home: Home, window: RefreshWindow, approved_by: str | No
                 value = materialization.metadata.get("publications")
                 for item in (value.value if value is not None else []):
                     new_versions[item["period"]] = bool(item["is_new_version"])
-    labels = list(dict.fromkeys([period.label, *window.extra_periods]))
     con = connect(home)
     try:
         gate = summarise(latest(con, period.label))
         publications = []
         if relation_exists(con, "meta.publications"):
-            for label in labels:
+            for label in window.published_labels:
                 rows = con.execute(
                     "select period_label, version, status, content_hash, decided_by, as_of from meta.publications"
                     " where period_label = ? order by version desc limit 1", [label]).fetchall()

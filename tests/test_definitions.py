@@ -51,3 +51,17 @@ def test_periods() -> None:
     assert labels_for_quarter(q) == ["2026-Q1", "2026-01", "2026-02", "2026-03", "2026"]
     assert previous_quarter(q).label == "2025-Q4"
     assert quarter_from_partition_key("2026-07-01").label == "2026-Q3"
+
+
+def test_the_dbt_reference_feeds_are_the_contracts_reference_feeds():
+    """Macro reference_feeds() (which snapshots fall back to their earliest) names the feeds whose contract says
+    periodKind: reference; the publication's inputs read the contracts."""
+    import re
+    from pathlib import Path
+
+    from pipelines.contracts import all_contracts
+
+    macro = (Path(__file__).resolve().parents[1] / "dbt_project" / "macros" / "current_rows.sql").read_text()
+    body = macro[macro.index("macro reference_feeds()"):]
+    named = set(re.findall(r"'(\w+)'", body[: body.index("endmacro")]))
+    assert named == {feed for feed, contract in all_contracts().items() if contract.is_reference}

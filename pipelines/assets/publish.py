@@ -6,7 +6,6 @@ import dagster as dg
 from pipelines.assets.indices import INDICES_KEY
 from pipelines.checks import INDEX_KEY
 from pipelines.partitions import quarterly_partitions, run_window
-from pipelines.periods import parse_period
 from pipelines.publish import approve, prepare_candidate
 from pipelines.quality.results import for_run, summarise
 from pipelines.resources import WarehouseResource
@@ -45,12 +44,10 @@ def published_warehouse(context: dg.AssetExecutionContext, config: PublishConfig
                              metadata={"failures": dg.MetadataValue.json(summary["blocking_failures"][:50])})
         approver = config.approved_by.strip() or ("auto-publication" if settings.auto_publish else "")
         # The quarter first, then the longer period of the run (the year at the year-end), each as of the window.
-        labels = list(dict.fromkeys([period.label, *window.extra_periods]))
-        for label in labels:
-            as_of = window.as_of if window.as_of and window.as_of < parse_period(label).end else None
+        for label in window.published_labels:
+            as_of, window_end = window.publication_window(label)
             candidate = prepare_candidate(con, label, summary, settings.service_index_rule_version,
-                                          actor=f"run:{context.run_id[:8]}", as_of=as_of,
-                                          window_end=min(window.window_end, parse_period(label).end))
+                                          actor=f"run:{context.run_id[:8]}", as_of=as_of, window_end=window_end)
             outcome = {"status": candidate.status, "version": candidate.version}
             if candidate.status == "ready" and (config.approve or settings.auto_publish):
                 outcome = approve(con, home, label, approver,
